@@ -1,0 +1,165 @@
+"""`lookbook`: the command-line entry point. Each subcommand is a thin call into model/,
+index/ or app/; every failure the user can fix ends with a one-line reason and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def _fail(message: str) -> int:
+    print(f"lookbook: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from model.sample import write_sample
+
+    summary = write_sample(Path(args.out), seed=args.seed)
+    print(f"wrote the sample catalog to {args.out}: {summary}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from model.data.check import check_dataset
+
+    splits = tuple(args.split) if args.split else ("nondisjoint", "disjoint")
+    problems = check_dataset(Path(args.dir), splits=splits)
+    if problems:
+        print(f"{args.dir} is not usable ({len(problems)} problem lines):", file=sys.stderr)
+        for line in problems:
+            print(f"  - {line}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{args.dir}: ok ({', '.join(splits)})")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from model.config import load_config
+    from model.train import train
+
+    config = load_config(Path(args.config) if args.config else None, args.set or [])
+    result = train(Path(args.data), args.split, Path(args.out), config, resume=args.resume,
+                   progress=not args.quiet)
+    print(json.dumps({"run": str(result.run_dir), "best_epoch": result.best_epoch,
+                      "seconds": round(result.seconds, 1),
+                      **{f"valid_{k}": v for k, v in result.best_valid.items()}}))
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from model.evaluate import evaluate_run
+
+    result = evaluate_run(Path(args.run), Path(args.data), args.split, args.subset,
+                          progress=not args.quiet)
+    print(json.dumps(result))
+    return EXIT_OK
+
+
+def cmd_build_index(args: argparse.Namespace) -> int:
+    from index.build import build_index
+
+    manifest = build_index(Path(args.run), Path(args.data), Path(args.out),
+                           progress=not args.quiet)
+    print(f"wrote {args.out}: {manifest.n_items} items, {len(manifest.indices)} indices, "
+          f"model {manifest.model_hash}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.core.config import Settings
+    from app.main import create_app
+    from index.search import CatalogIndex
+
+    settings = Settings(artifacts=Path(args.artifacts), host=args.host, port=args.port)
+    CatalogIndex.load(settings.artifacts)  # fail here, with the reason, before binding a port
+    print(f"serving {args.artifacts} on http://{args.host}:{args.port}  "
+          f"(OpenAPI docs: http://{args.host}:{args.port}/docs)", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import run_demo
+
+    return run_demo(Path(args.workdir), host=args.host, port=args.port, serve=not args.no_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lookbook", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("sample", cmd_sample, "write the built-in sample catalog (Polyvore Outfits layout)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = add("check", cmd_check, "validate a dataset folder of the Polyvore Outfits layout")
+    p.add_argument("dir")
+    p.add_argument("--split", action="append", choices=["nondisjoint", "disjoint"],
+                   help="split(s) to check; both by default")
+
+    p = add("train", cmd_train, "train a SAT model")
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--config", help="a TOML or JSON RunConfig file")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a config value, e.g. loss.sat_lambda=0 (repeatable)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("evaluate", cmd_evaluate, "FITB accuracy and compatibility AUC of a run, as JSON")
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
+    p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("build-index", cmd_build_index, "embed the catalog and write a serving bundle")
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--quiet", action="store_true")
+
+    p = add("serve", cmd_serve, "serve an artifact bundle over HTTP")
+    p.add_argument("--artifacts", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    p = add("demo", cmd_demo, "sample catalog -> train -> evaluate -> build-index -> serve")
+    p.add_argument("--workdir", default="lookbook-demo")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="stop after building the bundle")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from app.errors_cli import user_error_message
+
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = user_error_message(exc)
+        if message is None:
+            raise
+        return _fail(message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`lookbook demo`: the whole path on the built-in sample catalog, ending in a serving API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+SPLIT = "nondisjoint"
+
+
+def _say(message: str) -> None:
+    print(f"[demo] {message}", file=sys.stderr, flush=True)
+
+
+def run_demo(workdir: Path, *, host: str, port: int, serve: bool = True, seed: int = 0) -> int:
+    from app.cli import main as cli
+
+    started = time.perf_counter()
+    data, run, artifacts = workdir / "data", workdir / "run", workdir / "artifacts"
+    workdir.mkdir(parents=True, exist_ok=True)
+    if not (data / "polyvore_item_metadata.json").exists():
+        _say(f"writing the sample catalog to {data}")
+        if code := cli(["sample", "--out", str(data), "--seed", str(seed)]):
+            return code
+    else:
+        _say(f"reusing the sample catalog in {data}")
+    # The demo always trains afresh: its run folder is its own, not a user's.
+    shutil.rmtree(run, ignore_errors=True)
+    _say("training (EfficientNet-Lite0 features, cached after the first run)")
+    if code := cli(["train", "--data", str(data), "--split", SPLIT, "--out", str(run)]):
+        return code
+    _say("evaluating on the test split")
+    if code := cli(["evaluate", "--run", str(run), "--data", str(data), "--split", SPLIT,
+                    "--quiet"]):
+        return code
+    _say("building the FAISS bundle")
+    if code := cli(["build-index", "--run", str(run), "--data", str(data), "--out",
+                    str(artifacts), "--quiet"]):
+        return code
+    _say(f"ready in {time.perf_counter() - started:.0f} s")
+    example = _example_request(artifacts)
+    if example:
+        _say(f"try: curl -s -X POST http://{host}:{port}/compatibility "
+             f"-H 'content-type: application/json' -d '{example}'")
+    if not serve:
+        return 0
+    return cli(["serve", "--artifacts", str(artifacts), "--host", host, "--port", str(port)])
+
+
+def _example_request(artifacts: Path) -> str | None:
+    try:
+        items = json.loads((artifacts / "items.json").read_text())
+    except (OSError, ValueError):
+        return None
+    by_type: dict[str, str] = {}
+    for item in items:
+        by_type.setdefault(item["type"], item["item_id"])
+    picks = [by_type[t] for t in ("tops", "bottoms", "shoes") if t in by_type]
+    return json.dumps({"outfit": [{"item_id": i} for i in picks]})

@@ -1,0 +1,268 @@
+"""The training job: one readable loop over cached backbone features.
+
+Runs on CPU or one GPU; checkpoints every epoch, atomically, with everything needed to
+resume (`resume=True` continues a killed run from its last completed epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from model import losses
+from model.config import RunConfig
+from model.data.check import check_dataset
+from model.data.errors import DatasetError
+from model.data.polyvore import load_polyvore
+from model.data.triplets import TripletSampler
+from model.evaluate import evaluate_tasks, task_arrays
+from model.features import cached_features
+from model.net import SATHead
+from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
+from model.scoring import pair_distance
+
+STEP_LOG_EVERY = 20
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_epoch: int
+    best_valid: dict
+    epochs_run: int
+    seconds: float
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    base = os.environ.get("LOOKBOOK_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lookbook"
+    )
+    return Path(base) / "features"
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
+    return torch.device(name)
+
+
+def load_catalog_features(data, config: RunConfig, cache_dir: Path | None, progress: bool):
+    """Features of every catalog item, in sorted item-id order, from the cache when possible."""
+    item_ids = sorted(data.items)
+    features = cached_features(
+        data.root,
+        item_ids,
+        backbone=config.model.backbone,
+        image_size=config.model.image_size,
+        color=config.model.color_features,
+        cache_dir=cache_dir or default_cache_dir(),
+        batch_size=config.train.feature_batch_size,
+        progress=progress,
+    )
+    return item_ids, torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+
+
+class _Log:
+    def __init__(self, path: Path):
+        self._file = path.open("a", encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def train(
+    data_root: Path,
+    split: str,
+    run_dir: Path,
+    config: RunConfig,
+    *,
+    resume: bool = False,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    started = time.perf_counter()
+    problems = check_dataset(Path(data_root), splits=(split,))
+    if problems:
+        raise DatasetError(f"{data_root} is not a usable dataset", problems)
+    data = load_polyvore(Path(data_root), split)
+    run_dir = Path(run_dir)
+    if not resume and (run_dir / LAST).exists():
+        raise FileExistsError(
+            f"{run_dir} already holds a run: pass --resume to continue it, or choose a new --out"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_config(run_dir, config, {"split": split, "data": str(data_root), "types": data.types})
+
+    tc = config.train
+    device = resolve_device(tc.device)
+    torch.manual_seed(tc.seed)
+    item_ids, features = load_catalog_features(data, config, cache_dir, progress)
+    item_index = {item_id: i for i, item_id in enumerate(item_ids)}
+    type_of = {t: i for i, t in enumerate(data.types)}
+    item_types = torch.tensor(
+        [type_of[data.items[i].semantic_category] for i in item_ids], dtype=torch.long
+    )
+    train_outfits = data.split.outfits["train"]
+    train_items = sorted({item_index[i] for o in train_outfits for i in o.item_ids})
+
+    head = SATHead(config.model, features.shape[1], len(data.types))
+    head.set_feature_statistics(features[train_items])
+    sampler = TripletSampler(train_outfits, item_index, item_types.numpy(), seed=tc.seed)
+    optimizer = torch.optim.Adam(
+        head.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay
+    )
+    difficulty = torch.zeros(len(train_outfits))
+    seen = torch.zeros(len(train_outfits), dtype=torch.bool)
+    start_epoch, step, best_fitb, best_epoch, best_valid = 0, 0, -1.0, -1, {}
+
+    if resume and (run_dir / LAST).exists():
+        state = load_checkpoint(run_dir / LAST)
+        head.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        difficulty, seen = state["difficulty"], state["difficulty_seen"]
+        torch.set_rng_state(state["rng"])
+        start_epoch, step = state["epoch"] + 1, state["step"]
+        best_fitb, best_epoch = state["best_fitb"], state["best_epoch"]
+        best_valid = json.loads(state["best_valid"])
+
+    head.to(device)
+    features_dev, types_dev = features.to(device), item_types.to(device)
+    valid_tasks = task_arrays(data, "valid", item_index)
+    log = _Log(run_dir / "metrics.jsonl")
+    trained = TrainedModel(config=config, types=data.types, head=head, data_split=split)
+    bad_epochs = 0
+    try:
+        for epoch in range(start_epoch, tc.epochs):
+            head.train()
+            triplets = sampler.sample(epoch)  # shuffled, reproducible from (seed, epoch)
+            anchor = torch.as_tensor(triplets.anchor)
+            positive = torch.as_tensor(triplets.positive)
+            negative = torch.as_tensor(triplets.negative)
+            outfit = torch.as_tensor(triplets.outfit)
+            n_batches = (len(anchor) + tc.batch_size - 1) // tc.batch_size
+            bar = tqdm(
+                range(n_batches),
+                desc=f"epoch {epoch + 1}/{tc.epochs}",
+                unit="batch",
+                disable=not progress,
+                file=sys.stderr,
+                leave=False,
+            )
+            epoch_loss = 0.0
+            for b in bar:
+                sl = slice(b * tc.batch_size, (b + 1) * tc.batch_size)
+                a, p, n, o = anchor[sl], positive[sl], negative[sl], outfit[sl]
+                parts = _step_losses(
+                    head, features_dev, types_dev, a, p, n, o, difficulty, seen, config
+                )
+                optimizer.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                optimizer.step()
+                step += 1
+                epoch_loss += float(parts["loss"])
+                if step % STEP_LOG_EVERY == 0:
+                    log.write(
+                        {"step": step, "epoch": epoch, **{k: float(v) for k, v in parts.items()}}
+                    )
+                    bar.set_postfix(loss=f"{float(parts['loss']):.4f}")
+            valid = _validate(trained, features_dev, types_dev, valid_tasks)
+            record = {
+                "epoch": epoch,
+                "step": step,
+                "train_loss": epoch_loss / max(n_batches, 1),
+                **{f"valid_{k}": v for k, v in valid.items()},
+            }
+            improved = valid["fitb_accuracy"] > best_fitb
+            if improved:
+                best_fitb, best_epoch, best_valid = valid["fitb_accuracy"], epoch, valid
+            state = {
+                "config": config.model_dump(),
+                "types": list(data.types),
+                "split": split,
+                "in_dim": int(features.shape[1]),
+                "model": _cpu_state(head),
+                "optimizer": optimizer.state_dict(),
+                "difficulty": difficulty,
+                "difficulty_seen": seen,
+                "rng": torch.get_rng_state(),
+                "epoch": epoch,
+                "step": step,
+                "best_fitb": best_fitb,
+                "best_epoch": best_epoch,
+                "best_valid": json.dumps(best_valid),
+            }
+            if improved:  # best first: a kill between the two writes never loses the best
+                save_checkpoint(run_dir / BEST, state)
+            save_checkpoint(run_dir / LAST, state)
+            log.write(record)
+            if progress:
+                tqdm.write(
+                    f"epoch {epoch + 1}/{tc.epochs}  loss {record['train_loss']:.4f}  "
+                    f"valid FITB {valid['fitb_accuracy']:.3f}  "
+                    f"AUC {valid['compatibility_auc']:.3f}",
+                    file=sys.stderr,
+                )
+            bad_epochs = 0 if improved else bad_epochs + 1
+            if tc.patience and bad_epochs >= tc.patience:
+                break
+    finally:
+        log.close()
+    return TrainResult(
+        run_dir, best_epoch, best_valid, tc.epochs - start_epoch, time.perf_counter() - started
+    )
+
+
+def _cpu_state(module: torch.nn.Module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def _validate(trained: TrainedModel, features, item_types, tasks) -> dict:
+    embeddings = trained.embed(features)
+    return evaluate_tasks(trained.scorer(embeddings, item_types), tasks)
+
+
+def _step_losses(head: SATHead, features, item_types, a, p, n, o, difficulty, seen, config):
+    mc, lc = config.model, config.loss
+    dev = features.device
+    a, p, n = a.to(dev), p.to(dev), n.to(dev)
+    f_a, f_p, f_n = head(features[a]), head(features[p]), head(features[n])
+    masks = head.space_masks()
+    pair = head.pair_table[item_types[a], item_types[p]]
+    d_ap = pair_distance(f_a, f_p, pair, masks, mc.normalize_spaces)
+    d_an = pair_distance(f_a, f_n, pair, masks, mc.normalize_spaces)
+    terms = losses.triplet_terms(d_ap, d_an, lc.margin)
+    h = losses.difficulty_scores(f_a, f_p, f_n, lc)
+    if lc.difficulty_scope == "outfit":
+        losses.update_outfit_difficulty(difficulty, seen, o, h.cpu(), lc.difficulty_momentum)
+        score = difficulty[o].to(dev)
+    else:
+        score = h
+    weights = losses.sat_weights(score, lc)
+    sat = losses.self_adaptive_triplet_loss(terms, weights)
+    sim = losses.similarity_loss(f_a, f_p, f_n, lc.margin)
+    l1 = losses.mask_l1(masks)
+    l2 = losses.embedding_l2(f_a, f_p, f_n)
+    total = sat + lc.similarity_weight * sim + lc.mask_l1_weight * l1 + lc.embedding_l2_weight * l2
+    return {
+        "loss": total,
+        "sat_loss": sat,
+        "similarity_loss": sim,
+        "mask_l1": l1,
+        "embedding_l2": l2,
+        "triplet_accuracy": (d_ap < d_an).float().mean(),
+    }
