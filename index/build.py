@@ -103,6 +103,7 @@ def build_index(
             build_seconds=round(time.perf_counter() - started, 3),
         )
         atomic_write_text(staging / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the bundle from a non-root server
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

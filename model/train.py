@@ -68,7 +68,7 @@ def load_catalog_features(data, config: RunConfig, cache_dir: Path | None, progr
         color=config.model.color_features,
         cache_dir=cache_dir or default_cache_dir(),
         batch_size=config.train.feature_batch_size,
-        progress=progress,
+        progress=None if progress else False,  # None: a bar only on a terminal
     )
     return item_ids, torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
 
@@ -174,12 +174,12 @@ def train(
                 parts["loss"].backward()
                 optimizer.step()
                 step += 1
-                epoch_loss += float(parts["loss"])
+                epoch_loss += parts["loss"].item()
                 if step % STEP_LOG_EVERY == 0:
                     log.write(
                         {"step": step, "epoch": epoch, **{k: float(v) for k, v in parts.items()}}
                     )
-                    bar.set_postfix(loss=f"{float(parts['loss']):.4f}")
+                    bar.set_postfix(loss=f"{parts['loss'].item():.4f}")
             valid = _validate(trained, features_dev, types_dev, valid_tasks)
             record = {
                 "epoch": epoch,

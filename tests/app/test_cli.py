@@ -1,0 +1,50 @@
+import json
+import shutil
+
+from app.cli import main
+
+
+def test_check_accepts_the_sample_and_rejects_a_broken_copy(tiny_catalog, tmp_path, capsys):
+    assert main(["check", str(tiny_catalog)]) == 0
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_catalog, broken)
+    (broken / "nondisjoint" / "test.json").write_text("[{")
+    assert main(["check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "test.json" in err and len(err.splitlines()) <= 25
+
+
+def test_train_refuses_bad_data_with_one_reason(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lookbook: error:") and "Traceback" not in err
+    assert not (tmp_path / "r").exists()  # nothing written for a run that cannot start
+
+
+def test_train_refuses_a_bad_override(tiny_catalog, tmp_path, capsys):
+    code = main(["train", "--data", str(tiny_catalog), "--out", str(tmp_path / "r"),
+                 "--set", "loss.sat_lambda=lots"])
+    assert code == 1
+    assert "loss.sat_lambda" in capsys.readouterr().err
+
+
+def test_evaluate_prints_one_json_object(pipeline, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKBOOK_CACHE", str(pipeline.cache.parent))
+    code = main(["evaluate", "--run", str(pipeline.run), "--data", str(pipeline.data),
+                 "--split", "nondisjoint", "--subset", "test", "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"fitb_accuracy", "compatibility_auc", "n_fitb", "n_compatibility", "split",
+            "subset"} <= set(result)
+    assert result["split"] == "nondisjoint" and result["subset"] == "test"
+
+
+def test_evaluate_without_a_run_says_so(tiny_catalog, tmp_path, capsys):
+    code = main(["evaluate", "--run", str(tmp_path / "none"), "--data", str(tiny_catalog)])
+    assert code == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_missing_bundle(tmp_path, capsys):
+    assert main(["serve", "--artifacts", str(tmp_path)]) == 1
+    assert "manifest.json" in capsys.readouterr().err
