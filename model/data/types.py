@@ -75,6 +75,9 @@ class PolyvoreData:
     items: dict[str, Item]
     types: tuple[str, ...]  # sorted semantic categories present in the metadata
     split: SplitData
+    outfit_titles: dict[str, str] = field(default_factory=dict)  # set_id -> title, may be ""
+    # category_id -> (fine category, semantic category), from categories.csv when present
+    categories: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def image_path(self, item_id: str) -> Path:
         return self.root / "images" / f"{item_id}.jpg"
