@@ -177,7 +177,7 @@ def train(
                 epoch_loss += parts["loss"].item()
                 if step % STEP_LOG_EVERY == 0:
                     log.write(
-                        {"step": step, "epoch": epoch, **{k: float(v) for k, v in parts.items()}}
+                        {"step": step, "epoch": epoch, **{k: v.item() for k, v in parts.items()}}
                     )
                     bar.set_postfix(loss=f"{parts['loss'].item():.4f}")
             valid = _validate(trained, features_dev, types_dev, valid_tasks)
