@@ -3,6 +3,11 @@ by every test that needs real trained artifacts (built once, in about a minute).
 
 from __future__ import annotations
 
+import os
+
+# Before torch loads: busy-waiting OpenMP threads stall on a shared machine (see app/cli.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from dataclasses import dataclass
 from pathlib import Path
 
