@@ -37,8 +37,8 @@ def tiny_catalog(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pipeline(tiny_catalog, tmp_path_factory) -> Pipeline:
-    from index.build import build_index
+def trained(tiny_catalog, tmp_path_factory) -> Pipeline:
+    """A short training run on the tiny catalog; `bundle` is not built yet."""
     from model.train import train
 
     work = tmp_path_factory.mktemp("pipeline")
@@ -46,6 +46,12 @@ def pipeline(tiny_catalog, tmp_path_factory) -> Pipeline:
     run = work / "run"
     train(tiny_catalog, "nondisjoint", run, load_config(None, TINY_TRAINING),
           cache_dir=cache, progress=False)
-    bundle = work / "bundle"
-    build_index(run, tiny_catalog, bundle, cache_dir=cache)
-    return Pipeline(data=tiny_catalog, run=run, bundle=bundle, cache=cache)
+    return Pipeline(data=tiny_catalog, run=run, bundle=work / "bundle", cache=cache)
+
+
+@pytest.fixture(scope="session")
+def pipeline(trained) -> Pipeline:
+    from index.build import build_index
+
+    build_index(trained.run, trained.data, trained.bundle, cache_dir=trained.cache)
+    return trained
