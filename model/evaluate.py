@@ -81,6 +81,11 @@ def evaluate_run(
 
     trained = load_trained(Path(run_dir))
     data = load_polyvore(Path(data_root), split, subsets=(subset,))
+    if tuple(data.types) != trained.types:
+        raise ValueError(
+            f"{data_root} has types {list(data.types)} but the run was trained on "
+            f"{list(trained.types)}: evaluate on the dataset the run was trained on"
+        )
     item_ids, features = load_catalog_features(data, trained.config, cache_dir, progress)
     item_index = {item_id: i for i, item_id in enumerate(item_ids)}
     type_of = {t: i for i, t in enumerate(trained.types)}
