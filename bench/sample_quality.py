@@ -15,28 +15,26 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from model.baselines import color_histogram_fitb
+from model.catalog import catalog_features
 from model.config import load_config
 from model.data.polyvore import load_polyvore
 from model.evaluate import evaluate_run, evaluate_tasks, task_arrays
 from model.run import TrainedModel, untrained_model
-from model.train import load_catalog_features, train
+from model.train import train
 
 
 def untrained_metrics(data_root: Path, split: str, seed: int) -> dict:
     config = load_config(None, [f"train.seed={seed}"])
     data = load_polyvore(data_root, split)
-    item_ids, features = load_catalog_features(data, config, None, progress=False)
+    catalog = catalog_features(data, config)
+    features = catalog.features
     head = untrained_model(config.model, features.shape[1], data.types, seed)
-    row = {item_id: n for n, item_id in enumerate(item_ids)}
+    row = catalog.item_index
     train_items = sorted({row[i] for o in data.split.outfits["train"] for i in o.item_ids})
     head.set_feature_statistics(features[train_items])
     trained = TrainedModel(config=config, types=data.types, head=head, data_split=split)
-    type_of = {t: i for i, t in enumerate(data.types)}
-    item_types = torch.tensor([type_of[data.items[i].semantic_category] for i in item_ids])
-    scorer = trained.scorer(trained.embed(features), item_types)
+    scorer = trained.scorer(trained.embed(features), catalog.item_types)
     tasks = task_arrays(data, "test", row)
     return evaluate_tasks(scorer, tasks)
 

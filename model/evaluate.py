@@ -75,25 +75,16 @@ def evaluate_run(
     """`lookbook evaluate`: the run's best checkpoint on one subset of one split."""
     from pathlib import Path
 
+    from model.catalog import catalog_features, check_types
     from model.data.polyvore import load_polyvore
     from model.run import load_trained
-    from model.train import load_catalog_features
 
     trained = load_trained(Path(run_dir))
     data = load_polyvore(Path(data_root), split, subsets=(subset,))
-    if tuple(data.types) != trained.types:
-        raise ValueError(
-            f"{data_root} has types {list(data.types)} but the run was trained on "
-            f"{list(trained.types)}: evaluate on the dataset the run was trained on"
-        )
-    item_ids, features = load_catalog_features(data, trained.config, cache_dir, progress)
-    item_index = {item_id: i for i, item_id in enumerate(item_ids)}
-    type_of = {t: i for i, t in enumerate(trained.types)}
-    item_types = torch.tensor(
-        [type_of[data.items[i].semantic_category] for i in item_ids], dtype=torch.long
-    )
-    scorer = trained.scorer(trained.embed(features), item_types)
-    tasks = task_arrays(data, subset, item_index)
+    check_types(data, trained.types)
+    catalog = catalog_features(data, trained.config, cache_dir, progress)
+    scorer = trained.scorer(trained.embed(catalog.features), catalog.item_types)
+    tasks = task_arrays(data, subset, catalog.item_index)
     result = evaluate_tasks(scorer, tasks)
     return {
         **result,

@@ -12,18 +12,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from model import losses
+from model.catalog import catalog_features
 from model.config import RunConfig
 from model.data.check import check_dataset
 from model.data.errors import DatasetError
 from model.data.polyvore import load_polyvore
 from model.data.triplets import TripletSampler
 from model.evaluate import evaluate_tasks, task_arrays
-from model.features import cached_features
 from model.net import SATHead
 from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
 from model.scoring import pair_distance
@@ -40,37 +39,12 @@ class TrainResult:
     seconds: float
 
 
-def default_cache_dir() -> Path:
-    import os
-
-    base = os.environ.get("LOOKBOOK_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lookbook"
-    )
-    return Path(base) / "features"
-
-
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
     return torch.device(name)
-
-
-def load_catalog_features(data, config: RunConfig, cache_dir: Path | None, progress: bool):
-    """Features of every catalog item, in sorted item-id order, from the cache when possible."""
-    item_ids = sorted(data.items)
-    features = cached_features(
-        data.root,
-        item_ids,
-        backbone=config.model.backbone,
-        image_size=config.model.image_size,
-        color=config.model.color_features,
-        cache_dir=cache_dir or default_cache_dir(),
-        batch_size=config.train.feature_batch_size,
-        progress=None if progress else False,  # None: a bar only on a terminal
-    )
-    return item_ids, torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
 
 
 class _Log:
@@ -111,12 +85,8 @@ def train(
     tc = config.train
     device = resolve_device(tc.device)
     torch.manual_seed(tc.seed)
-    item_ids, features = load_catalog_features(data, config, cache_dir, progress)
-    item_index = {item_id: i for i, item_id in enumerate(item_ids)}
-    type_of = {t: i for i, t in enumerate(data.types)}
-    item_types = torch.tensor(
-        [type_of[data.items[i].semantic_category] for i in item_ids], dtype=torch.long
-    )
+    catalog = catalog_features(data, config, cache_dir, progress)
+    item_index, item_types, features = catalog.item_index, catalog.item_types, catalog.features
     train_outfits = data.split.outfits["train"]
     train_items = sorted({item_index[i] for o in train_outfits for i in o.item_ids})
 
