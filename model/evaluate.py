@@ -58,40 +58,52 @@ def evaluate_tasks(scorer: OutfitScorer, tasks: TaskArrays) -> dict[str, float |
     }
 
 
-def fitb_accuracy_by_type(
-    scorer: OutfitScorer, tasks: TaskArrays, type_names: tuple[str, ...]
-) -> dict[str, float]:
-    fitb = scorer.fitb_distances(tasks.fitb_outfits, tasks.fitb_candidates).cpu().numpy()
-    hits = fitb.argmin(axis=1) == tasks.fitb_correct
-    return {
-        type_names[t]: float(hits[tasks.fitb_blank_types == t].mean())
-        for t in np.unique(tasks.fitb_blank_types)
-    }
+def lookalike_choices(features: torch.Tensor, tasks: TaskArrays) -> np.ndarray:
+    """The candidate a look-alike baseline picks: nearest to the outfit, on average, in the
+    frozen backbone's feature space (cosine). Questions it gets wrong are the hard ones."""
+    unit = torch.nn.functional.normalize(features, dim=-1)
+    outfits, candidates = tasks.fitb_outfits, tasks.fitb_candidates
+    valid = (outfits >= 0).float()
+    sims = torch.einsum("qlf,qcf->qlc", unit[outfits.clamp_min(0)], unit[candidates])
+    mean_sim = (sims * valid[:, :, None]).sum(1) / valid.sum(1, keepdim=True).clamp_min(1)
+    return mean_sim.argmax(dim=1).numpy()
 
 
-def evaluate_run(
-    run_dir, data_root, split: str, subset: str, *, cache_dir=None, progress: bool = False
+def fitb_report(
+    scorer: OutfitScorer,
+    tasks: TaskArrays,
+    type_names: tuple[str, ...],
+    *,
+    lookalike: np.ndarray | None = None,
+    unseen: np.ndarray | None = None,
 ) -> dict:
-    """`lookbook evaluate`: the run's best checkpoint on one subset of one split."""
-    from pathlib import Path
+    """FITB accuracy overall, by the blank's type, on the hard questions (where `lookalike`
+    picks wrong) and on those whose answer never appears in a training outfit (`unseen`)."""
+    distances = scorer.fitb_distances(tasks.fitb_outfits, tasks.fitb_candidates).cpu().numpy()
+    hits = distances.argmin(axis=1) == tasks.fitb_correct if len(distances) else np.zeros(0, bool)
 
-    from model.catalog import catalog_features, check_types
-    from model.data.polyvore import load_polyvore
-    from model.run import load_trained
+    def share(mask: np.ndarray) -> dict:
+        return {"accuracy": float(hits[mask].mean()) if mask.any() else float("nan"),
+                "n": int(mask.sum())}
 
-    trained = load_trained(Path(run_dir))
-    data = load_polyvore(Path(data_root), split, subsets=(subset,))
-    check_types(data, trained.types)
-    catalog = catalog_features(data, trained.config, cache_dir, progress)
-    scorer = trained.scorer(trained.embed(catalog.features), catalog.item_types)
-    tasks = task_arrays(data, subset, catalog.item_index)
-    result = evaluate_tasks(scorer, tasks)
-    return {
-        **result,
-        "split": split,
-        "subset": subset,
-        "fitb_accuracy_by_type": fitb_accuracy_by_type(scorer, tasks, trained.types),
-        "distance": trained.config.model.distance,
-        "sat_lambda": trained.config.loss.sat_lambda,
-        "model_hash": trained.model_hash(),
+    report = {
+        "fitb_accuracy_by_type": {
+            type_names[t]: share(tasks.fitb_blank_types == t)
+            for t in np.unique(tasks.fitb_blank_types)
+        }
     }
+    if lookalike is not None:
+        report["hard_fitb"] = share(lookalike != tasks.fitb_correct)
+        report["lookalike_baseline_fitb_accuracy"] = float(
+            (lookalike == tasks.fitb_correct).mean()) if len(hits) else float("nan")
+    if unseen is not None:
+        report["unseen_answer_fitb"] = share(unseen)
+    return report
+
+
+def unseen_answers(data: PolyvoreData, subset: str) -> np.ndarray:
+    """True for the questions whose right answer is in no training outfit: in a nondisjoint
+    split the rest can be answered partly from memory."""
+    seen = {i for o in data.split.outfits.get("train", []) for i in o.item_ids}
+    return np.array([q.answers[q.correct] not in seen for q in data.split.fitb.get(subset, [])],
+                    dtype=bool)
