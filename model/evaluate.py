@@ -107,3 +107,33 @@ def unseen_answers(data: PolyvoreData, subset: str) -> np.ndarray:
     seen = {i for o in data.split.outfits.get("train", []) for i in o.item_ids}
     return np.array([q.answers[q.correct] not in seen for q in data.split.fitb.get(subset, [])],
                     dtype=bool)
+
+
+def evaluate_run(
+    run_dir, data_root, split: str, subset: str, *, cache_dir=None, progress: bool = False
+) -> dict:
+    """`lookbook evaluate`: the run's best checkpoint on one subset of one split."""
+    from pathlib import Path
+
+    from model.catalog import catalog_features, check_types
+    from model.data.polyvore import load_polyvore
+    from model.run import load_trained
+
+    trained = load_trained(Path(run_dir))
+    # train outfits too: they say which answers the model may have seen
+    data = load_polyvore(Path(data_root), split, subsets=tuple(dict.fromkeys(("train", subset))))
+    check_types(data, trained.types)
+    catalog = catalog_features(data, trained.config, cache_dir, progress)
+    scorer = trained.scorer(trained.embed(catalog.features), catalog.item_types)
+    tasks = task_arrays(data, subset, catalog.item_index)
+    return {
+        **evaluate_tasks(scorer, tasks),
+        "split": split,
+        "subset": subset,
+        **fitb_report(scorer, tasks, trained.types,
+                      lookalike=lookalike_choices(catalog.features, tasks),
+                      unseen=unseen_answers(data, subset)),
+        "distance": trained.config.model.distance,
+        "sat_lambda": trained.config.loss.sat_lambda,
+        "model_hash": trained.model_hash(),
+    }
