@@ -73,17 +73,32 @@ def cmd_build_index(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import tempfile
+
     import uvicorn
 
     from app.core.config import Settings
-    from app.main import create_app
-    from index.search import CatalogIndex
+    from app.core.logging import configure_logging
+    from app.state import load_served
 
-    settings = Settings(artifacts=Path(args.artifacts), host=args.host, port=args.port)
-    CatalogIndex.load(settings.artifacts)  # fail here, with the reason, before binding a port
-    print(f"serving {args.artifacts} on http://{args.host}:{args.port}  "
-          f"(OpenAPI docs: http://{args.host}:{args.port}/docs)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    given = {"artifacts": args.artifacts, "host": args.host, "port": args.port,
+             "workers": args.workers}
+    given = {name: value for name, value in given.items() if value is not None}
+    settings = Settings(**given)  # the command line wins over LOOKBOOK_* variables
+    load_served(settings.artifacts)  # fail here, with the reason, before binding a port
+    configure_logging(settings.log_level)
+    # worker processes read their settings from the environment: hand the winners on
+    for name, value in given.items():
+        os.environ[f"LOOKBOOK_{name.upper()}"] = str(value)
+    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # each worker counts into files here; /metrics sums them over the workers
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lookbook-metrics-")
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"serving {settings.artifacts} on {url} with {settings.workers} worker(s)  "
+          f"(OpenAPI docs: {url}/docs)", file=sys.stderr)
+    uvicorn.run("app.main:create_app_from_env", factory=True, host=settings.host,
+                port=settings.port, workers=settings.workers, log_config=None,
+                access_log=False, proxy_headers=False)
     return EXIT_OK
 
 
@@ -134,10 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--quiet", action="store_true")
 
-    p = add("serve", cmd_serve, "serve an artifact bundle over HTTP")
-    p.add_argument("--artifacts", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p = add("serve", cmd_serve, "serve an artifact bundle over HTTP (settings: LOOKBOOK_*)")
+    p.add_argument("--artifacts", help="bundle folder (default: LOOKBOOK_ARTIFACTS)")
+    p.add_argument("--host", help="default: LOOKBOOK_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: LOOKBOOK_PORT or 8000")
+    p.add_argument("--workers", type=int, help="processes (default: LOOKBOOK_WORKERS or 1)")
 
     p = add("demo", cmd_demo, "sample catalog -> train -> evaluate -> build-index -> serve")
     p.add_argument("--workdir", default="lookbook-demo")

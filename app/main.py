@@ -2,33 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, recommend
+from app.api.routes import admin, catalog, embed, health, recommend
 from app.core.config import Settings, get_settings
+from app.core.metrics import Metrics
+from app.core.middleware import RequestMiddleware
 from app.errors import install_error_handlers
-from index.search import CatalogIndex
+from app.state import load_served
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # the pool that runs the `def` routes: bounds concurrent CNN passes and scoring
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         # A bundle that fails its checks stops start-up with the reason, rather than serving.
-        app.state.catalog = CatalogIndex.load(settings.artifacts)
+        served = await anyio.to_thread.run_sync(load_served, settings.artifacts)
+        app.state.served = served
+        metrics.set_bundle(served.catalog.manifest.model_hash, served.generation)
         yield
 
     app = FastAPI(
         title="Lookbook",
-        version="0.1.0",
+        version="0.2.0",
         summary="Outfit compatibility and fill-in-the-blank recommendations (SAT model)",
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
+    app.state.reload_lock = asyncio.Lock()
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     app.include_router(recommend.router)
+    app.include_router(embed.router)
+    app.include_router(catalog.router)
     app.include_router(health.router)
+    if settings.admin_token is not None and settings.admin_token.get_secret_value():
+        app.include_router(admin.router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["*"],
+                           expose_headers=["x-request-id"])
+    # added last, so it wraps CORS too: every request gets an id, a metric and a log line
+    app.add_middleware(RequestMiddleware, metrics=metrics,
+                       max_body_bytes=settings.max_body_bytes, access_log=settings.access_log)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory `lookbook serve` hands uvicorn; each worker process calls it."""
+    import torch
+    from PIL import Image
+
+    from app.core.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)  # a spawned worker does not inherit it
+    # Requests are tiny tensor ops, or one image through the CNN: intra-op threads only add
+    # contention between the pool's threads and the other workers.
+    torch.set_num_threads(1)
+    # PIL's own guard (it raises at twice this), behind the explicit check in app/uploads.py
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+    return create_app(settings)

@@ -1,32 +1,89 @@
-"""Request and response bodies, with the descriptions analysts read in the OpenAPI docs."""
+"""Request and response bodies, with the descriptions analysts read in the OpenAPI docs.
+
+The examples are real ids of the sample catalog (`lookbook sample --seed 0`, which
+`lookbook demo` serves), so they can be pasted into the docs page as they are.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# The demo catalog (seed 0): a blouse, a skirt, sandals, a bag and a necklace, and shoes
+EXAMPLE_TOP, EXAMPLE_SKIRT = "102943497", "101763973"
+EXAMPLE_SHOES = ["100758053", "100761358", "101173752", "109671195"]
+EXAMPLE_BAG, EXAMPLE_NECKLACE = "103350738", "100477325"
+# a 4x4 dark-red PNG: enough to show the shape of an upload
+EXAMPLE_IMAGE = ("iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAFElEQVR42mPcoGDAAANMDEgANwcAM4Q"
+                 "BCFyPO7QAAAAASUVORK5CYII=")
 
 
-class ItemRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    item_id: str = Field(description="a catalog item id, as in polyvore_item_metadata.json",
-                         min_length=1, max_length=64, examples=["100000001"])
+def _ids(*ids: str) -> list[dict]:
+    return [{"item_id": i} for i in ids]
+
+
+class OutfitItem(BaseModel):
+    """A catalog item by id, or an uploaded photo with its semantic type."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"item_id": EXAMPLE_TOP}, {"image_base64": EXAMPLE_IMAGE, "type": "tops"}]})
+    item_id: str | None = Field(
+        None, min_length=1, max_length=64, examples=[EXAMPLE_TOP],
+        description="a catalog item id, as in polyvore_item_metadata.json")
+    image_base64: str | None = Field(
+        None, min_length=1, description="an uploaded product photo (JPEG, PNG or WebP), base64; "
+        "a data: URL is accepted too. Needs `type`, and a bundle with a model/ folder")
+    type: str | None = Field(None, max_length=64, examples=["tops"],
+                             description="semantic category of the uploaded photo (GET /types)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.item_id is None) == (self.image_base64 is None):
+            raise ValueError("give either item_id or image_base64 (with type), not both")
+        if self.image_base64 is not None and self.type is None:
+            raise ValueError("an uploaded image needs its type (GET /types lists them)")
+        if self.item_id is not None and self.type is not None:
+            raise ValueError("type is only for uploaded images; a catalog item has its own")
+        return self
 
 
 class FitbRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outfit: list[ItemRef] = Field(
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "candidates": _ids(*EXAMPLE_SHOES)},
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "blank_type": "shoes", "k": 10},
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "blank_type": "bags", "k": 5,
+         "exclude": [EXAMPLE_BAG], "diversity": 0.7},
+    ]})
+    outfit: list[OutfitItem] = Field(
         description="the outfit with its blank left out (1 or more items)")
-    candidates: list[ItemRef] | None = Field(
+    candidates: list[OutfitItem] | None = Field(
         None, description="items to rank for the blank; omit to search the whole catalog")
     blank_type: str | None = Field(
         None, description="semantic category of the blank; required without candidates",
         examples=["shoes"])
     k: int = Field(10, ge=1, description="number of results when searching the catalog")
+    exclude: list[str] = Field(
+        default_factory=list, description="catalog ids never to return (e.g. already owned); "
+        "unknown ids are ignored")
+    restrict_to: list[str] | None = Field(
+        None, description="search only among these catalog ids (e.g. in stock); unknown ids "
+        "are ignored")
+    category_id: str | None = Field(
+        None, max_length=64, description="search only this fine category "
+        "(polyvore category_id)", examples=["42"])
+    diversity: float | None = Field(
+        None, ge=0.0, le=1.0, description="maximal-marginal-relevance weight: 1 = plain "
+        "ranking, lower trades score for variety among the results")
 
 
 class RankedItem(BaseModel):
-    item_id: str
+    item_id: str | None = Field(description="catalog id; null for an uploaded candidate")
+    upload: int | None = Field(None, description="position of the uploaded candidate in "
+                               "`candidates`; null for a catalog item")
     type: str = Field(description="semantic category")
-    title: str
+    category_id: str | None = Field(None, description="fine category of a catalog item")
+    title: str = Field("", description="the catalog's title")
     score: float = Field(description="probability, 0..1, that the outfit completed with this "
                                      "item goes together (calibrated on validation outfits)")
     distance: float = Field(description="sum of the outfit items' type-aware distances to this "
@@ -38,13 +95,55 @@ class FitbResponse(BaseModel):
 
 
 class CompatibilityRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outfit: list[ItemRef] = Field(description="2 or more catalog items")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT, EXAMPLE_SHOES[0], EXAMPLE_BAG,
+                        EXAMPLE_NECKLACE)}]})
+    outfit: list[OutfitItem] = Field(description="2 or more items (catalog ids or uploads)")
+
+
+class PairDistance(BaseModel):
+    items: tuple[int, int] = Field(description="positions of the two items in `outfit`")
+    item_ids: tuple[str | None, str | None] = Field(description="their catalog ids (null for "
+                                                    "an upload)")
+    types: tuple[str, str] = Field(description="their semantic categories")
+    distance: float = Field(description="type-aware distance in the two types' space")
 
 
 class CompatibilityResponse(BaseModel):
     score: float = Field(description="calibrated probability, 0..1, that the outfit goes together")
-    distance: float = Field(description="mean type-aware distance over all item pairs")
+    distance: float = Field(description="mean type-aware distance over all item pairs, the raw "
+                            "quantity the probability is calibrated from")
+    pairs: list[PairDistance] = Field(description="every pair's distance, in outfit order")
+    weakest_pair: PairDistance = Field(description="the pair with the largest distance: the one "
+                                       "that pulls the outfit's score down most")
+
+
+class EmbedResponse(BaseModel):
+    type: str = Field(description="the semantic category given with the image")
+    model_hash: str = Field(description="the model that made these vectors; vectors of "
+                            "different models are not comparable")
+    embedding: list[float] = Field(description="the general embedding f(x), as stored in the "
+                                   "bundle's embeddings.npy")
+    spaces: dict[str, list[float]] = Field(
+        description="per other type v: the item's projection into the (type, v) space, where "
+        "type-aware distances are measured (L2-normalised when the model normalises spaces)")
+
+
+class Item(BaseModel):
+    item_id: str
+    type: str = Field(description="semantic category")
+    category_id: str | None = Field(None, description="fine category (polyvore category_id)")
+    title: str = ""
+    image_url: str = Field(description="path of the item's image on this service")
+
+
+class TypeInfo(BaseModel):
+    name: str
+    n_items: int = Field(description="catalog items of this type")
+
+
+class Types(BaseModel):
+    types: list[TypeInfo]
 
 
 class Health(BaseModel):
@@ -52,3 +151,28 @@ class Health(BaseModel):
     model_hash: str
     n_items: int
     types: list[str]
+
+
+class Ready(BaseModel):
+    status: str = Field(description="`ready`")
+    artifacts: str
+    model_hash: str = Field(description="hash of the model that embedded the catalog")
+    bundle_created: str
+    bundle_updated: str | None
+    bundle_format: int
+    n_items: int
+    uploads: bool = Field(description="whether uploaded images can be embedded (model/ loaded)")
+    backbone: str | None
+    loaded_at: str
+    generation: int = Field(description="1 at start-up, +1 per successful reload")
+
+
+class ReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    artifacts: str | None = Field(None, description="bundle folder to load; default: the "
+                                  "configured one (after rebuilding it in place)")
+
+
+class ReloadResponse(BaseModel):
+    previous: Ready
+    current: Ready

@@ -1,71 +1,190 @@
-"""What the endpoints do, over a loaded CatalogIndex; routes only translate HTTP to calls."""
+"""What the endpoints do, over the served bundle; routes only translate HTTP to calls.
+
+Every score comes from the bundle's OutfitScorer. A request with uploaded photos embeds them
+with the exported model and scores over a request-local OutfitScorer: the catalog rows the
+request involves followed by the uploads, with the bundle's masks. Same class, same code.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+import numpy as np
 import torch
 
 from app.core.config import Settings
-from app.errors import InvalidOutfit, UnknownItem, UnknownType
+from app.errors import InvalidOutfit, TooLarge, UnknownItem, UnknownType, UploadsUnavailable
 from app.schemas import (
     CompatibilityRequest,
     CompatibilityResponse,
+    EmbedResponse,
     FitbRequest,
     FitbResponse,
-    ItemRef,
+    OutfitItem,
+    PairDistance,
     RankedItem,
 )
+from app.state import Served
+from app.uploads import base64_bytes, decode_image
 from index.search import CatalogIndex, SearchHit
+from model.scoring import OutfitScorer, project
+
+# Candidates scored at once by the request-local scorer: bounds its (L, C, D) temporaries
+RANK_CHUNK = 4096
 
 
-def resolve(catalog: CatalogIndex, refs: list[ItemRef], what: str) -> list[int]:
-    unknown = [r.item_id for r in refs if r.item_id not in catalog.row_of]
+@dataclass
+class Scope:
+    """The scorer a request uses and where its outfit and candidates sit in it."""
+
+    scorer: OutfitScorer
+    outfit: list[int]
+    candidates: list[int]
+    # per scorer row: its catalog row (None for an upload); None when the scorer is the
+    # catalog's own, whose rows are catalog rows
+    catalog_rows: list[int | None] | None
+    upload_position: dict[int, int]  # scorer row of an uploaded candidate -> its position
+
+
+def _check_outfit(items: list[OutfitItem], settings: Settings, minimum: int) -> None:
+    if len(items) < minimum:
+        raise InvalidOutfit(f"outfit: give at least {minimum} item(s), got {len(items)}")
+    if len(items) > settings.max_outfit_items:
+        raise InvalidOutfit(
+            f"outfit: at most {settings.max_outfit_items} items, got {len(items)}")
+
+
+def _rows(catalog: CatalogIndex, items: list[OutfitItem], what: str) -> list[int | None]:
+    """Catalog rows of the catalog items, None for uploads; unknown ids and repeats refused."""
+    unknown = [i.item_id for i in items if i.item_id is not None
+               and i.item_id not in catalog.row_of]
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:5])
         raise UnknownItem(f"{what}: no catalog item with id {shown}; use ids the catalog serves "
-                          "(GET /healthz tells which bundle is loaded)")
-    rows = [catalog.row_of[r.item_id] for r in refs]
-    if len(set(rows)) != len(rows):
+                          "(GET /items/{id} tells whether an id is known)")
+    rows = [catalog.row_of[i.item_id] if i.item_id is not None else None for i in items]
+    known = [r for r in rows if r is not None]
+    if len(set(known)) != len(known):
         raise InvalidOutfit(f"{what}: an item appears more than once; list each item once")
     return rows
 
 
-def _check_outfit(refs: list[ItemRef], settings: Settings, minimum: int) -> None:
-    if len(refs) < minimum:
-        raise InvalidOutfit(f"outfit: give at least {minimum} item(s), got {len(refs)}")
-    if len(refs) > settings.max_outfit_items:
-        raise InvalidOutfit(
-            f"outfit: at most {settings.max_outfit_items} items, got {len(refs)}")
+def _embed_uploads(served: Served, uploads: list[tuple[str, OutfitItem]],
+                   settings: Settings) -> tuple[torch.Tensor, torch.Tensor]:
+    catalog = served.catalog
+    if len(uploads) > settings.max_uploads:
+        raise InvalidOutfit(f"at most {settings.max_uploads} uploaded images per request, "
+                            f"got {len(uploads)}")
+    if served.model is None:
+        raise UploadsUnavailable(
+            "this bundle has no model/ folder, so uploaded images cannot be embedded; use "
+            "catalog item ids, or serve a bundle built with its model")
+    types = []
+    for what, item in uploads:
+        if item.type not in catalog.types:
+            raise UnknownType(f"{what}: type {item.type!r} is not one of "
+                              f"{', '.join(catalog.types)}")
+        types.append(catalog.types.index(item.type))
+    images = [decode_image(base64_bytes(item.image_base64, settings, what), settings, what)
+              for what, item in uploads]
+    return served.model.embed_images(images), torch.tensor(types, dtype=torch.long)
 
 
-def _ranked(catalog: CatalogIndex, outfit: list[int], hits: list[SearchHit]) -> FitbResponse:
-    n = len(outfit)
+def _scope(served: Served, outfit: list[OutfitItem], candidates: list[OutfitItem],
+           settings: Settings, extra_rows: list[int] | None = None) -> Scope:
+    """`extra_rows`: catalog rows appended as candidates (a retrieval over uploads)."""
+    catalog = served.catalog
+    outfit_rows = _rows(catalog, outfit, "outfit")
+    candidate_rows = _rows(catalog, candidates, "candidates")
+    if set(outfit_rows) & set(candidate_rows) - {None}:
+        raise InvalidOutfit("candidates: a candidate is already in the outfit")
+    uploads = [(f"outfit[{i}]", item) for i, item in enumerate(outfit)
+               if item.image_base64 is not None]
+    uploads += [(f"candidates[{i}]", item) for i, item in enumerate(candidates)
+                if item.image_base64 is not None]
+    if not uploads:  # the common case: the catalog's own scorer, no copies
+        return Scope(catalog.scorer, outfit_rows, candidate_rows + (extra_rows or []),
+                     catalog_rows=None, upload_position={})
+    upload_embeddings, upload_types = _embed_uploads(served, uploads, settings)
+    involved = [r for r in outfit_rows + candidate_rows if r is not None] + (extra_rows or [])
+    local_of = {row: i for i, row in enumerate(involved)}
+    base = catalog.scorer
+    index = torch.tensor(involved, dtype=torch.long)
+    scorer = replace(base, embeddings=torch.cat([base.embeddings[index], upload_embeddings]),
+                     item_types=torch.cat([base.item_types[index], upload_types]))
+    # uploads follow the catalog rows, in request order: the outfit's first, then candidates'
+    next_upload = iter(range(len(involved), len(involved) + len(uploads)))
+    outfit_idx = [local_of[r] if r is not None else next(next_upload) for r in outfit_rows]
+    candidate_idx, positions = [], {}
+    for position, r in enumerate(candidate_rows):
+        if r is None:
+            local = next(next_upload)
+            positions[local] = position
+            candidate_idx.append(local)
+        else:
+            candidate_idx.append(local_of[r])
+    candidate_idx += [local_of[r] for r in extra_rows or []]
+    return Scope(scorer, outfit_idx, candidate_idx,
+                 catalog_rows=involved + [None] * len(uploads), upload_position=positions)
+
+
+def _catalog_row(scope: Scope, local: int) -> int | None:
+    return local if scope.catalog_rows is None else scope.catalog_rows[local]
+
+
+def _rank(scope: Scope, candidates: list[int]) -> list[SearchHit]:
+    """Candidates by the scorer's FITB distance, stable: ties keep the request's order."""
+    if not candidates:
+        return []
+    outfit = torch.tensor([scope.outfit], dtype=torch.long)
+    distances = torch.cat([
+        scope.scorer.fitb_distances(
+            outfit, torch.tensor([candidates[i:i + RANK_CHUNK]], dtype=torch.long))[0]
+        for i in range(0, len(candidates), RANK_CHUNK)]).tolist()
+    order = sorted(range(len(candidates)), key=distances.__getitem__)
+    return [SearchHit(candidates[i], distances[i]) for i in order]
+
+
+def _ranked(served: Served, scope: Scope, hits: list[SearchHit]) -> FitbResponse:
+    catalog = served.catalog
+    n = len(scope.outfit)
     internal = 0.0
     if n > 1:
-        internal = float(catalog.scorer.outfit_pair_distances(torch.tensor([outfit])).nansum())
+        pairs = scope.scorer.outfit_pair_distances(torch.tensor([scope.outfit]))
+        internal = float(pairs.nansum())
     completed_pairs = (n + 1) * n / 2
     probs = catalog.probability([(internal + h.distance) / completed_pairs for h in hits])
     ranking = []
     for hit, p in zip(hits, probs, strict=True):
-        item = catalog.items[hit.index]
+        row = _catalog_row(scope, hit.index)
+        if row is None:
+            type_name = catalog.types[int(scope.scorer.item_types[hit.index])]
+            ranking.append(RankedItem(item_id=None, upload=scope.upload_position[hit.index],
+                                      type=type_name, score=float(p), distance=hit.distance))
+            continue
+        item = catalog.items[row]
         ranking.append(RankedItem(item_id=item["item_id"], type=item["type"],
+                                  category_id=_str_or_none(item.get("category_id")),
                                   title=item.get("title", ""), score=float(p),
                                   distance=hit.distance))
     return FitbResponse(ranking=ranking)
 
 
-def fitb(catalog: CatalogIndex, body: FitbRequest, settings: Settings) -> FitbResponse:
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def fitb(served: Served, body: FitbRequest, settings: Settings) -> FitbResponse:
+    catalog = served.catalog
     _check_outfit(body.outfit, settings, minimum=1)
-    outfit = resolve(catalog, body.outfit, "outfit")
     if body.candidates is not None:
         if not body.candidates:
             raise InvalidOutfit("candidates: give at least one, or omit it to search the catalog")
         if len(body.candidates) > settings.max_candidates:
             raise InvalidOutfit(f"candidates: at most {settings.max_candidates}, "
                                 f"got {len(body.candidates)}")
-        candidates = resolve(catalog, body.candidates, "candidates")
-        if set(candidates) & set(outfit):
-            raise InvalidOutfit("candidates: a candidate is already in the outfit")
-        return _ranked(catalog, outfit, catalog.rank_candidates(outfit, candidates))
+        scope = _scope(served, body.outfit, body.candidates, settings)
+        return _ranked(served, scope, _rank(scope, scope.candidates))
     if body.blank_type is None:
         raise InvalidOutfit("give either candidates or blank_type (one of "
                             f"{', '.join(catalog.types)}) to search the catalog")
@@ -74,14 +193,80 @@ def fitb(catalog: CatalogIndex, body: FitbRequest, settings: Settings) -> FitbRe
                           f"{', '.join(catalog.types)}")
     if body.k > settings.max_k:
         raise InvalidOutfit(f"k: at most {settings.max_k}, got {body.k}")
-    hits = catalog.search(outfit, catalog.types.index(body.blank_type), body.k,
-                          exclude=set(outfit))
-    return _ranked(catalog, outfit, hits)
+    for name in ("exclude", "restrict_to"):
+        ids = getattr(body, name) or []
+        if len(ids) > settings.max_id_list:
+            raise InvalidOutfit(f"{name}: at most {settings.max_id_list} ids, got {len(ids)}")
+    target = catalog.types.index(body.blank_type)
+    excluded = {catalog.row_of[i] for i in body.exclude if i in catalog.row_of}
+    restrict = (None if body.restrict_to is None else
+                {catalog.row_of[i] for i in body.restrict_to if i in catalog.row_of})
+    if all(item.image_base64 is None for item in body.outfit):
+        scope = _scope(served, body.outfit, [], settings)
+        hits = catalog.search(scope.outfit, target, body.k, exclude=excluded | set(scope.outfit),
+                              restrict_ids=restrict, category_id=body.category_id,
+                              mmr_lambda=body.diversity)
+        return _ranked(served, scope, hits)
+    if body.diversity is not None:
+        raise InvalidOutfit("diversity is not available for an outfit with uploaded images; "
+                            "omit it, or use catalog items")
+    rows = _retrievable_rows(catalog, target, excluded, restrict, body.category_id)
+    outfit_rows = {catalog.row_of[i.item_id] for i in body.outfit if i.item_id is not None}
+    rows = [r for r in rows if r not in outfit_rows]
+    scope = _scope(served, body.outfit, [], settings, extra_rows=rows)
+    return _ranked(served, scope, _rank(scope, scope.candidates)[:body.k])
 
 
-def compatibility(catalog: CatalogIndex, body: CompatibilityRequest,
+def _retrievable_rows(catalog: CatalogIndex, target: int, excluded: set[int],
+                      restrict: set[int] | None, category_id: str | None) -> list[int]:
+    """Catalog rows a search for `target` may return, for scoring them directly."""
+    types = catalog.scorer.item_types.numpy()
+    rows = np.flatnonzero(types == target)
+    removed = np.asarray(getattr(catalog, "removed", ()), dtype=np.int64)
+    keep = ~np.isin(rows, removed) & ~np.isin(rows, np.fromiter(excluded, dtype=np.int64))
+    if restrict is not None:
+        keep &= np.isin(rows, np.fromiter(restrict, dtype=np.int64))
+    if category_id is not None:
+        keep &= np.array([str(catalog.items[r].get("category_id")) == category_id
+                          for r in rows], dtype=bool)
+    return rows[keep].tolist()
+
+
+def compatibility(served: Served, body: CompatibilityRequest,
                   settings: Settings) -> CompatibilityResponse:
+    catalog = served.catalog
     _check_outfit(body.outfit, settings, minimum=2)
-    rows = resolve(catalog, body.outfit, "outfit")
-    distance = float(catalog.scorer.compatibility_distances(torch.tensor([rows]))[0])
-    return CompatibilityResponse(score=float(catalog.probability(distance)), distance=distance)
+    scope = _scope(served, body.outfit, [], settings)
+    outfit = torch.tensor([scope.outfit])
+    distance = float(scope.scorer.compatibility_distances(outfit)[0])
+    matrix = scope.scorer.outfit_pair_distances(outfit)[0].tolist()
+    names = [catalog.types[t] for t in scope.scorer.item_types[outfit[0]].tolist()]
+    ids = [item.item_id for item in body.outfit]
+    n = len(ids)
+    pairs = [PairDistance(items=(a, b), item_ids=(ids[a], ids[b]), types=(names[a], names[b]),
+                          distance=matrix[a][b])
+             for a in range(n) for b in range(a + 1, n)]
+    weakest = max(pairs, key=lambda p: p.distance)
+    return CompatibilityResponse(score=float(catalog.probability(distance)), distance=distance,
+                                 pairs=pairs, weakest_pair=weakest)
+
+
+def embed(served: Served, data: bytes, type_name: str, settings: Settings) -> EmbedResponse:
+    catalog = served.catalog
+    if type_name not in catalog.types:
+        raise UnknownType(f"type {type_name!r} is not one of {', '.join(catalog.types)}")
+    if served.model is None:
+        raise UploadsUnavailable(
+            "this bundle has no model/ folder, so uploaded images cannot be embedded; serve a "
+            "bundle built with its model")
+    if settings.max_uploads < 1:
+        raise TooLarge("uploads are switched off on this service (LOOKBOOK_MAX_UPLOADS=0)")
+    image = decode_image(data, settings, "file")
+    general = served.model.embed_images([image])[0]
+    scorer = catalog.scorer
+    t = catalog.types.index(type_name)
+    pairs = scorer.pair_table[t]
+    z = project(general.expand(len(pairs), -1), pairs, scorer.masks, scorer.normalize)
+    return EmbedResponse(type=type_name, model_hash=served.model.model_hash,
+                         embedding=general.tolist(),
+                         spaces={v: z[i].tolist() for i, v in enumerate(catalog.types)})

@@ -1,22 +1,41 @@
-"""Dependency aliases: the loaded catalog and the settings, overridable in tests."""
+"""Dependency aliases: the served bundle, its catalog, the settings, the admin check; all
+overridable in tests."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from app.core.config import Settings, get_settings
-from app.errors import NotReady
+from app.errors import NotReady, Unauthorized
+from app.state import Served
 from index.search import CatalogIndex
 
 
-def get_catalog(request: Request) -> CatalogIndex:
-    catalog = getattr(request.app.state, "catalog", None)
-    if catalog is None:
+def get_served(request: Request) -> Served:
+    # read once per request: a reload swaps the whole object, never parts of it
+    served = getattr(request.app.state, "served", None)
+    if served is None:
         raise NotReady("no artifact bundle is loaded yet; retry shortly")
-    return catalog
+    return served
 
 
+def get_catalog(served: Annotated[Served, Depends(get_served)]) -> CatalogIndex:
+    return served.catalog
+
+
+ServedDep = Annotated[Served, Depends(get_served)]
 CatalogDep = Annotated[CatalogIndex, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def require_admin(settings: SettingsDep,
+                  authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
+    scheme, _, token = (authorization or "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), expected.encode()):
+        raise Unauthorized("send the admin token as 'Authorization: Bearer <token>' "
+                           "(LOOKBOOK_ADMIN_TOKEN)")

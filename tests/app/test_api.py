@@ -19,7 +19,7 @@ def client(pipeline):
 
 @pytest.fixture(scope="module")
 def catalog(client):
-    return client.app.state.catalog
+    return client.app.state.served.catalog
 
 
 def _ids(*ids):

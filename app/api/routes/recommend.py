@@ -1,31 +1,39 @@
-"""POST /fitb and POST /compatibility."""
+"""POST /fitb and POST /compatibility. Plain `def` routes: FastAPI runs them in its thread
+pool, so scoring, image decoding and the CNN never block the event loop."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app import service
-from app.api.deps import CatalogDep, SettingsDep
+from app.api.deps import ServedDep, SettingsDep
 from app.schemas import CompatibilityRequest, CompatibilityResponse, FitbRequest, FitbResponse
 
 router = APIRouter(tags=["recommendations"])
 
 _ERRORS = {
     404: {"description": "an item id is not in the catalog"},
+    413: {"description": "an uploaded image or the body is too large; the message says the "
+                         "limit"},
     422: {"description": "the body is malformed or breaks a limit; the message says which"},
+    503: {"description": "uploaded images sent to a bundle without a model"},
 }
 
 
 @router.post("/fitb", response_model=FitbResponse, responses=_ERRORS,
              summary="Rank items to fill the outfit's blank")
-def fitb(body: FitbRequest, catalog: CatalogDep, settings: SettingsDep) -> FitbResponse:
+def fitb(body: FitbRequest, served: ServedDep, settings: SettingsDep) -> FitbResponse:
     """Rank the given `candidates` for the outfit's blank, best first; or, without
-    candidates, return the `k` best catalog items of `blank_type` for the whole outfit."""
-    return service.fitb(catalog, body, settings)
+    candidates, return the `k` best catalog items of `blank_type` for the whole outfit
+    (optionally excluding ids, restricted to ids or a fine category, or diversified).
+    Outfit items and candidates are catalog ids or uploaded photos with their type."""
+    return service.fitb(served, body, settings)
 
 
 @router.post("/compatibility", response_model=CompatibilityResponse, responses=_ERRORS,
-             summary="How well an outfit goes together")
-def compatibility(body: CompatibilityRequest, catalog: CatalogDep,
+             summary="How well an outfit goes together, and which pair is weakest")
+def compatibility(body: CompatibilityRequest, served: ServedDep,
                   settings: SettingsDep) -> CompatibilityResponse:
-    return service.compatibility(catalog, body, settings)
+    """The calibrated probability that the outfit goes together, its mean type-aware
+    distance, every pair's distance and the weakest pair."""
+    return service.compatibility(served, body, settings)

@@ -1,0 +1,203 @@
+"""Uploaded photos: embedded by the bundle's exported model, scored by the same scorer."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.app.conftest import b64, image_bytes, make_client
+
+
+@pytest.fixture(scope="module")
+def catalog(upload_client):
+    return upload_client.app.state.served.catalog
+
+
+def _image_of(pipeline, catalog, row, fmt="PNG"):
+    # PNG is lossless: the decoded pixels are the catalog JPEG's own
+    return image_bytes(pipeline.data / "images" / f"{catalog.items[row]['item_id']}.jpg", fmt)
+
+
+def _upload(pipeline, catalog, row):
+    return {"image_base64": b64(_image_of(pipeline, catalog, row)),
+            "type": catalog.items[row]["type"]}
+
+
+def _ref(catalog, row):
+    return {"item_id": catalog.items[row]["item_id"]}
+
+
+def test_an_uploaded_catalog_photo_scores_as_the_catalog_item(upload_client, catalog, pipeline):
+    rows = [0, 5, 9]
+    by_id = upload_client.post("/compatibility",
+                               json={"outfit": [_ref(catalog, r) for r in rows]}).json()
+    mixed = [_ref(catalog, 0), _upload(pipeline, catalog, 5), _ref(catalog, 9)]
+    r = upload_client.post("/compatibility", json={"outfit": mixed})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["distance"] == pytest.approx(by_id["distance"], abs=1e-4)
+    assert body["pairs"][0]["item_ids"] == [catalog.items[0]["item_id"], None]
+    assert [p["distance"] for p in body["pairs"]] == pytest.approx(
+        [p["distance"] for p in by_id["pairs"]], abs=1e-4)
+
+
+def test_an_uploaded_candidate_ranks_where_the_catalog_item_does(upload_client, catalog,
+                                                                 pipeline):
+    outfit = [_ref(catalog, r) for r in (0, 7)]
+    target = catalog.items[13]["type"]
+    same_type = [i for i, it in enumerate(catalog.items) if it["type"] == target][:4]
+    candidates = [_ref(catalog, r) for r in same_type]
+    by_id = upload_client.post("/fitb", json={"outfit": outfit, "candidates": candidates})
+    candidates[2] = _upload(pipeline, catalog, same_type[2])
+    mixed = upload_client.post("/fitb", json={"outfit": outfit, "candidates": candidates})
+    assert mixed.status_code == 200, mixed.text
+    want = {x["item_id"]: x["distance"] for x in by_id.json()["ranking"]}
+    for x in mixed.json()["ranking"]:
+        if x["item_id"] is None:
+            assert x["upload"] == 2 and x["type"] == target
+            assert x["distance"] == pytest.approx(want[catalog.items[same_type[2]]["item_id"]],
+                                                  abs=1e-4)
+        else:
+            assert x["distance"] == pytest.approx(want[x["item_id"]], abs=1e-6)
+
+
+def test_retrieval_for_an_outfit_with_an_upload_equals_the_catalog_search(upload_client,
+                                                                          catalog, pipeline):
+    rows = [0, 7]
+    other = next(t for t in catalog.types
+                 if t not in {catalog.items[r]["type"] for r in rows})
+    by_id = upload_client.post("/fitb", json={"outfit": [_ref(catalog, r) for r in rows],
+                                              "blank_type": other, "k": 5}).json()
+    mixed = upload_client.post("/fitb", json={
+        "outfit": [_ref(catalog, 0), _upload(pipeline, catalog, 7)],
+        "blank_type": other, "k": 5})
+    assert mixed.status_code == 200, mixed.text
+    got = mixed.json()["ranking"]
+    assert [x["item_id"] for x in got] == [x["item_id"] for x in by_id["ranking"]]
+    assert [x["score"] for x in got] == pytest.approx([x["score"] for x in by_id["ranking"]],
+                                                      abs=1e-4)
+
+
+def test_embed_gives_the_catalog_embedding_and_every_space(upload_client, catalog, pipeline):
+    row = 17
+    item = catalog.items[row]
+    r = upload_client.post("/embed", data={"type": item["type"]},
+                           files={"file": ("x.jpg", (pipeline.data / "images" /
+                                                     f"{item['item_id']}.jpg").read_bytes(),
+                                           "image/jpeg")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    np.testing.assert_allclose(body["embedding"], catalog.scorer.embeddings[row].numpy(),
+                               atol=1e-4)
+    assert set(body["spaces"]) == set(catalog.types)
+    for vector in body["spaces"].values():
+        assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+    assert body["model_hash"] == catalog.manifest.model_hash
+
+
+def _png(size, color=(255, 255, 255)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def _bomb(width: int, height: int) -> bytes:
+    """A PNG whose header declares width x height RGB pixels, with one zlib stream of zeros."""
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = zlib.compress(b"\0" * (1 << 16), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code", "needle"),
+    [
+        (b"this is not an image at all", 422, "invalid_image", "not a readable"),
+        (b"", 422, "invalid_request", "image_base64"),
+        (_png((64, 64))[:60], 422, "invalid_image", "truncated"),
+        # a decompression bomb: a 30000x30000 image declared in a few hundred bytes
+        (_bomb(30000, 30000), 413, "too_large", "limit of 25000000 pixels"),
+        (_bomb(6000, 5000), 413, "too_large", "6000x5000 pixels"),
+        (_png((6000, 5000)), 413, "too_large", "25000000 pixels"),
+    ],
+)
+def test_hostile_uploads_are_refused(upload_client, catalog, data, status, code, needle):
+    r = upload_client.post("/compatibility", json={"outfit": [
+        {"item_id": catalog.items[0]["item_id"]},
+        {"image_base64": b64(data), "type": catalog.types[0]}]})
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code and needle in r.json()["error"]["message"]
+
+
+def test_upload_limits_say_the_limit(model_bundle, catalog):
+    with make_client(model_bundle, max_image_bytes=2048, max_body_bytes=64 << 10,
+                     max_uploads=1) as client:
+        ref = {"item_id": catalog.items[0]["item_id"]}
+        big = {"image_base64": b64(np.random.default_rng(0).bytes(4096)), "type": "tops"}
+        r = client.post("/compatibility", json={"outfit": [ref, big]})
+        assert r.status_code == 413 and "2048 bytes" in r.json()["error"]["message"]
+        r = client.post("/embed", data={"type": catalog.types[0]},
+                        files={"file": ("x.png", b"x" * 4096, "image/png")})
+        assert r.status_code == 413 and "2048" in r.json()["error"]["message"]
+        r = client.post("/compatibility", content=b"{" + b" " * (65 << 10) + b"}",
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 413 and str(64 << 10) in r.json()["error"]["message"]
+        small = {"image_base64": b64(_png((8, 8))), "type": catalog.types[0]}
+        r = client.post("/compatibility", json={"outfit": [ref, small, small]})
+        assert r.status_code == 422 and "at most 1 uploaded" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("item", "needle"),
+    [
+        ({"image_base64": "aGk=", "type": "capes"}, "capes"),
+        ({"image_base64": "aGk="}, "needs its type"),
+        ({"item_id": "X", "image_base64": "aGk=", "type": "tops"}, "not both"),
+        ({"image_base64": "not base64!!", "type": "tops"}, "base64"),
+    ],
+)
+def test_malformed_upload_items(upload_client, catalog, item, needle):
+    item = {k: (catalog.items[1]["item_id"] if v == "X" else v) for k, v in item.items()}
+    if item.get("type") == "tops" and "tops" not in catalog.types:
+        item["type"] = catalog.types[0]
+    r = upload_client.post("/compatibility", json={"outfit": [
+        {"item_id": catalog.items[0]["item_id"]}, item]})
+    assert r.status_code == 422, r.text
+    assert needle in r.json()["error"]["message"]
+
+
+def test_uploads_without_a_model_say_so(client, catalog):
+    small = {"image_base64": b64(_png((8, 8))), "type": catalog.types[0]}
+    r = client.post("/compatibility", json={"outfit": [
+        {"item_id": catalog.items[0]["item_id"]}, small]})
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "uploads_unavailable"
+    assert "model/" in r.json()["error"]["message"]
+    assert client.get("/readyz").json()["uploads"] is False
+
+
+@pytest.fixture(scope="module")
+def client(pipeline):
+    with make_client(pipeline.bundle) as c:
+        yield c
+
+
+def test_scores_do_not_depend_on_torch_threads(upload_client, catalog, pipeline):
+    # the server runs torch single-threaded; the catalog was embedded multi-threaded
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        outfit = [_ref(catalog, 0), _upload(pipeline, catalog, 5)]
+        r = upload_client.post("/compatibility", json={"outfit": outfit})
+    finally:
+        torch.set_num_threads(previous)
+    want = float(catalog.scorer.compatibility_distances(torch.tensor([[0, 5]]))[0])
+    assert r.json()["distance"] == pytest.approx(want, abs=1e-4)
