@@ -238,8 +238,10 @@ def compatibility(served: Served, body: CompatibilityRequest,
     _check_outfit(body.outfit, settings, minimum=2)
     scope = _scope(served, body.outfit, [], settings)
     outfit = torch.tensor([scope.outfit])
-    distance = float(scope.scorer.compatibility_distances(outfit)[0])
-    matrix = scope.scorer.outfit_pair_distances(outfit)[0].tolist()
+    # the mean of this matrix is exactly compatibility_distances: one pass serves both
+    pair_matrix = scope.scorer.outfit_pair_distances(outfit)[0]
+    distance = float(pair_matrix.nanmean())
+    matrix = pair_matrix.tolist()
     names = [catalog.types[t] for t in scope.scorer.item_types[outfit[0]].tolist()]
     ids = [item.item_id for item in body.outfit]
     n = len(ids)
