@@ -7,7 +7,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-FORMAT_VERSION = 1
+from index.config import IndexConfig, Layout
+
+# 2: layouts, index configs, per-index search parameters, removed rows and tombstones
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -16,13 +19,18 @@ class BundleError(Exception):
 
 
 class IndexEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
     type: str
     file: str
-    factory: str
+    factory: str  # as handed to faiss.index_factory, IDMap2 included
     metric: str
     dim: int
-    count: int
+    count: int  # vectors in the index (ntotal), tombstones included
+    # removed items still inside the index (HNSW cannot remove); filtered out at search time
+    tombstones: int = 0
+    search_params: dict[str, int]  # nprobe / efSearch the index searches with
+    model_hash: str
+    build_seconds: float
     sha256: str
 
 
@@ -41,14 +49,18 @@ class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     model_hash: str
     created: str
+    updated: str | None = None  # last add/remove of items (index/mutate.py)
     split: str
     types: list[str]
     embedding_dim: int
     n_items: int
     distance: str
     normalize_spaces: bool
+    layout: Layout
+    index_config: IndexConfig
+    n_removed: int  # rows of items.json listed in removed.npy: never returned by a search
     calibration: Calibration
-    files: dict[str, str]  # name -> sha256 of the side files (items, embeddings, masks)
+    files: dict[str, str]  # name -> sha256 of the side files (items, embeddings, masks, removed)
     indices: list[IndexEntry]
     build_seconds: float
 

@@ -10,12 +10,21 @@ For a candidate c of type v and outfit items x_i of types u_i, with z = type-pai
 so one maximum-inner-product search over the items of type v returns the exact outfit-level
 ranking under the squared distance. Projections come from model.scoring.project, the same
 code the evaluator scores with.
+
+Without per-space normalisation z_uv(x) = f(x) * m_uv, and the squares expand per dimension:
+
+    sum_i |m_i * (f(x_i) - f(c))|^2 = sum_i |z_i|^2 - < q, [ f(c), f(c)^2 ] >,
+    q = [ 2 * sum_i m_i^2 * f(x_i) ] ++ [ -sum_i m_i^2 ]          (m_i = m_{u_i v})
+
+so the stored vector collapses to 2*D numbers whatever the number of types ("collapsed"
+layout); the masks move into the query.
 """
 
 from __future__ import annotations
 
 import torch
 
+from index.config import Layout
 from model.scoring import project
 
 
@@ -42,7 +51,56 @@ def query_vector(
     n_types, dim = pair_table.shape[0], masks.shape[1]
     pair = pair_table[outfit_types, target_type]
     z = project(outfit_embeddings, pair, masks, normalize)  # (L, D)
-    sums = torch.zeros(n_types, dim, dtype=z.dtype).index_add_(0, outfit_types, z)
+    # index_put_ rather than index_add_: the latter opens an OpenMP region even for four
+    # rows, which costs milliseconds per query on a busy machine
+    sums = torch.zeros(n_types, dim, dtype=z.dtype).index_put_((outfit_types,), z,
+                                                               accumulate=True)
     counts = torch.bincount(outfit_types, minlength=n_types).to(z.dtype)
     q = torch.cat([2.0 * sums.reshape(-1), -counts])
     return q, float(z.pow(2).sum())
+
+
+def collapsed_stored_vectors(embeddings: torch.Tensor) -> torch.Tensor:
+    """(N, D) general embeddings -> (N, 2*D) [f, f^2]; the same for every target type."""
+    return torch.cat([embeddings, embeddings.pow(2)], dim=1)
+
+
+def collapsed_query_vector(
+    outfit_embeddings: torch.Tensor, outfit_types: torch.Tensor, target_type: int,
+    masks: torch.Tensor, pair_table: torch.Tensor,
+) -> tuple[torch.Tensor, float]:
+    """Query and constant for the collapsed layout (unnormalised spaces only)."""
+    weights = masks[pair_table[outfit_types, target_type]].pow(2)  # (L, D): m_i^2
+    q = torch.cat([2.0 * (weights * outfit_embeddings).sum(0), -weights.sum(0)])
+    return q, float((weights * outfit_embeddings.pow(2)).sum())
+
+
+def vector_dim(layout: Layout, n_types: int, dim: int) -> int:
+    return 2 * dim if layout == "collapsed" else n_types * dim + n_types
+
+
+def item_vectors(
+    layout: Layout, embeddings: torch.Tensor, target_type: int, masks: torch.Tensor,
+    pair_table: torch.Tensor, normalize: bool,
+) -> torch.Tensor:
+    if layout == "collapsed":
+        _require_unnormalised(normalize)
+        return collapsed_stored_vectors(embeddings)
+    return stored_vectors(embeddings, target_type, masks, pair_table, normalize)
+
+
+def outfit_query(
+    layout: Layout, outfit_embeddings: torch.Tensor, outfit_types: torch.Tensor,
+    target_type: int, masks: torch.Tensor, pair_table: torch.Tensor, normalize: bool,
+) -> tuple[torch.Tensor, float]:
+    if layout == "collapsed":
+        _require_unnormalised(normalize)
+        return collapsed_query_vector(outfit_embeddings, outfit_types, target_type, masks,
+                                      pair_table)
+    return query_vector(outfit_embeddings, outfit_types, target_type, masks, pair_table,
+                        normalize)
+
+
+def _require_unnormalised(normalize: bool) -> None:
+    if normalize:
+        raise ValueError("the collapsed layout is exact only for unnormalised type-pair spaces")
