@@ -64,9 +64,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_build_index(args: argparse.Namespace) -> int:
     from index.build import build_index
+    from index.config import IndexConfig
 
+    fields = {"factory": args.factory, "nprobe": args.nprobe, "ef_search": args.ef_search,
+              "refine": args.refine, "layout": args.layout}
+    config = IndexConfig(**{k: v for k, v in fields.items() if v is not None})
     manifest = build_index(Path(args.run), Path(args.data), Path(args.out),
-                           progress=not args.quiet)
+                           progress=not args.quiet, index_config=config)
     print(f"wrote {args.out}: {manifest.n_items} items, {len(manifest.indices)} indices, "
           f"model {manifest.model_hash}", file=sys.stderr)
     return EXIT_OK
@@ -147,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--factory", help="faiss index_factory string: Flat (exact, default), "
+                   "HNSW32, IVF1024,Flat, IVF1024,PQ64 ...")
+    p.add_argument("--nprobe", type=int, help="IVF lists visited per query")
+    p.add_argument("--ef-search", type=int, help="HNSW candidate list size when searching")
+    p.add_argument("--refine", type=int, help="re-score this many ANN hits exactly")
+    p.add_argument("--layout", choices=["auto", "per_pair", "collapsed"])
     p.add_argument("--quiet", action="store_true")
 
     p = add("serve", cmd_serve, "serve an artifact bundle over HTTP (settings: LOOKBOOK_*)")

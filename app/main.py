@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """The factory `lookbook serve` hands uvicorn; each worker process calls it."""
+    import faiss
     import torch
     from PIL import Image
 
@@ -69,6 +70,9 @@ def create_app_from_env() -> FastAPI:
     # Requests are tiny tensor ops, or one image through the CNN: intra-op threads only add
     # contention between the pool's threads and the other workers.
     torch.set_num_threads(1)
+    # faiss brings its own OpenMP runtime: two spinning pools on 2 cores doubled flat-search
+    # latency in the index benchmark; one query runs on one thread anyway.
+    faiss.omp_set_num_threads(1)
     # PIL's own guard (it raises at twice this), behind the explicit check in app/uploads.py
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     return create_app(settings)

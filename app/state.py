@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from index.bundle import MODEL_FOLDER
 from index.search import CatalogIndex
 from model.export import ExportedModel, load_exported
 
-MODEL_FOLDER = "model"
 log = logging.getLogger("lookbook.state")
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from index.bundle import BundleModel, write_bundle
+from index.bundle import MODEL_FOLDER, BundleModel, write_bundle
 from index.config import IndexConfig
 from index.manifest import Calibration, Manifest
 from model.calibration import fit_platt
 from model.catalog import catalog_features, check_types
 from model.data.polyvore import load_polyvore
 from model.evaluate import task_arrays
+from model.export import export_model
 from model.run import load_trained
 
 
@@ -57,7 +58,8 @@ def build_index(
     )
     return write_bundle(Path(out), items=items, embeddings=embeddings.numpy(),
                         masks=scorer.masks.numpy(), model=model, config=index_config,
-                        started=started)
+                        started=started,
+                        write_extra=lambda staging: export_model(trained, staging / MODEL_FOLDER))
 
 
 def _calibrate(scorer, data, item_index) -> Calibration:

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,10 +112,17 @@ def index_entry(index: faiss.Index, *, type_name: str, config: IndexConfig, mode
     )
 
 
+MODEL_FOLDER = "model"  # the exported network that embeds uploads (model/export.py)
+
+
 def write_bundle(out: Path, *, items: list[dict], embeddings: np.ndarray, masks: np.ndarray,
                  model: BundleModel, config: IndexConfig | None = None,
-                 started: float | None = None) -> Manifest:
-    """Write a complete bundle for `items` (row i = embeddings[i] = FAISS id i)."""
+                 started: float | None = None,
+                 write_extra: Callable[[Path], object] | None = None) -> Manifest:
+    """Write a complete bundle for `items` (row i = embeddings[i] = FAISS id i).
+
+    `write_extra(staging)` adds files that must appear together with the bundle (the exported
+    model), inside the same atomic swap."""
     started = time.perf_counter() if started is None else started
     config = config or IndexConfig()
     layout = config.resolve_layout(model.normalize_spaces)
@@ -156,6 +163,8 @@ def write_bundle(out: Path, *, items: list[dict], embeddings: np.ndarray, masks:
             files={n: file_sha256(staging / n) for n in SIDE_FILES}, indices=entries,
             build_seconds=round(time.perf_counter() - started, 3),
         )
+        if write_extra is not None:
+            write_extra(staging)
         write_manifest(staging, manifest)
     return manifest
 

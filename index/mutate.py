@@ -25,7 +25,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.bundle import bundle_lock, staging_dir, type_vectors, write_index, write_manifest
+from index.bundle import (
+    MODEL_FOLDER,
+    bundle_lock,
+    staging_dir,
+    type_vectors,
+    write_index,
+    write_manifest,
+)
 from index.factory import remove_ids
 from index.manifest import IndexEntry, Manifest, file_sha256, read_manifest, verify_files
 from model.io import atomic_save_numpy, atomic_write_text
@@ -67,6 +74,7 @@ def add_items(bundle: Path, items: list[dict], embeddings: np.ndarray) -> Manife
             atomic_save_numpy(staging / "embeddings.npy", all_embeddings)
             for name in ("masks.npy", "removed.npy"):
                 _link(bundle / name, staging / name)
+            _carry_model(bundle, staging)
             return _finish(staging, manifest, entries, n_items=first + len(new),
                            n_removed=manifest.n_removed)
 
@@ -102,6 +110,7 @@ def remove_items(bundle: Path, item_ids: Iterable[str]) -> Manifest:
             atomic_save_numpy(staging / "removed.npy", removed)
             for name in ("items.json", "embeddings.npy", "masks.npy"):
                 _link(bundle / name, staging / name)
+            _carry_model(bundle, staging)
             return _finish(staging, manifest, entries, n_items=manifest.n_items,
                            n_removed=len(removed))
 
@@ -154,6 +163,12 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def _carry_model(bundle: Path, staging: Path) -> None:
+    """New stock changes the catalog, not the network: uploads keep working after a change."""
+    if (bundle / MODEL_FOLDER).is_dir():
+        shutil.copytree(bundle / MODEL_FOLDER, staging / MODEL_FOLDER, copy_function=_link)
 
 
 def _keep(bundle: Path, staging: Path, entry: IndexEntry) -> IndexEntry:

@@ -7,19 +7,18 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
-from model.export import export_model
-from model.run import load_trained
+from index.bundle import MODEL_FOLDER
 
 ADMIN_TOKEN = "test-token"
 
 
 @pytest.fixture(scope="session")
 def model_bundle(pipeline, tmp_path_factory):
-    """The pipeline's bundle with its exported model, as build-index writes it."""
+    """A copy of the pipeline's bundle (build-index exports the model into it), which tests
+    may change without touching the shared one."""
     bundle = tmp_path_factory.mktemp("served") / "bundle"
     shutil.copytree(pipeline.bundle, bundle)
-    if not (bundle / "model").exists():
-        export_model(load_trained(pipeline.run), bundle / "model")
+    assert (bundle / MODEL_FOLDER / "model.json").is_file()
     return bundle
 
 

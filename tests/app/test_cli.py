@@ -48,3 +48,17 @@ def test_evaluate_without_a_run_says_so(tiny_catalog, tmp_path, capsys):
 def test_serve_refuses_a_missing_bundle(tmp_path, capsys):
     assert main(["serve", "--artifacts", str(tmp_path)]) == 1
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_build_index_takes_an_ann_factory_and_refuses_a_bad_one(pipeline, tmp_path, capsys,
+                                                                monkeypatch):
+    monkeypatch.setenv("LOOKBOOK_CACHE", str(pipeline.cache.parent))
+    out = tmp_path / "hnsw"
+    args = ["build-index", "--run", str(pipeline.run), "--data", str(pipeline.data), "--out",
+            str(out), "--quiet"]
+    assert main([*args, "--factory", "HNSW32", "--ef-search", "64"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["indices"][0]["factory"] == "IDMap2,HNSW32"
+    assert (out / "model" / "model.json").is_file()
+    assert main([*args, "--factory", "IDMap,Flat"]) == 1
+    assert "leave out IDMap" in capsys.readouterr().err

@@ -61,3 +61,15 @@ def test_search_excludes_items_and_counts(pipeline):
     banned = {all_hits[0].index, all_hits[1].index}
     hits = catalog.search(outfit, shoes, k=3, exclude=banned)
     assert [h.index for h in hits] == [h.index for h in all_hits[2:5]]
+
+
+def test_changes_of_stock_keep_the_exported_model(pipeline, tmp_path):
+    from index.mutate import remove_items
+
+    bundle = _copy(pipeline.bundle, tmp_path)
+    model_json = (bundle / "model" / "model.json").read_text()
+    gone = CatalogIndex.load(bundle).items[0]["item_id"]
+    manifest = remove_items(bundle, [gone])
+    assert manifest.n_removed == 1
+    assert (bundle / "model" / "model.json").read_text() == model_json
+    assert 0 in CatalogIndex.load(bundle).removed
