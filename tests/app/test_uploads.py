@@ -1,6 +1,8 @@
+
 """Uploaded photos: embedded by the bundle's exported model, scored by the same scorer."""
 
 import io
+import shutil
 import struct
 import zlib
 
@@ -174,7 +176,14 @@ def test_malformed_upload_items(upload_client, catalog, item, needle):
     assert needle in r.json()["error"]["message"]
 
 
-def test_uploads_without_a_model_say_so(client, catalog):
+def test_uploads_without_a_model_say_so(pipeline, tmp_path):
+    bundle = tmp_path / "no-model"
+    shutil.copytree(pipeline.bundle, bundle, ignore=shutil.ignore_patterns("model"))
+    with make_client(bundle) as client:
+        _uploads_are_refused(client, client.app.state.served.catalog)
+
+
+def _uploads_are_refused(client, catalog):
     small = {"image_base64": b64(_png((8, 8))), "type": catalog.types[0]}
     r = client.post("/compatibility", json={"outfit": [
         {"item_id": catalog.items[0]["item_id"]}, small]})
