@@ -14,7 +14,9 @@ from app.state import Served
 from index.search import CatalogIndex
 
 
-def get_served(request: Request) -> Served:
+# `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+# hop per request that costs more than reading an attribute.
+async def get_served(request: Request) -> Served:
     # read once per request: a reload swaps the whole object, never parts of it
     served = getattr(request.app.state, "served", None)
     if served is None:
@@ -22,16 +24,21 @@ def get_served(request: Request) -> Served:
     return served
 
 
-def get_catalog(served: Annotated[Served, Depends(get_served)]) -> CatalogIndex:
+async def get_catalog(served: Annotated[Served, Depends(get_served)]) -> CatalogIndex:
     return served.catalog
 
 
 ServedDep = Annotated[Served, Depends(get_served)]
 CatalogDep = Annotated[CatalogIndex, Depends(get_catalog)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with (create_app stores them)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
 
 
-def require_admin(settings: SettingsDep,
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def require_admin(settings: SettingsDep,
                   authorization: Annotated[str | None, Header()] = None) -> None:
     expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
     scheme, _, token = (authorization or "").partition(" ")

@@ -1,9 +1,15 @@
-"""POST /fitb and POST /compatibility. Plain `def` routes: FastAPI runs them in its thread
-pool, so scoring, image decoding and the CNN never block the event loop."""
+"""POST /fitb and POST /compatibility.
+
+Requests with uploaded photos decode images and run the CNN: those go to the thread pool, so
+the event loop never blocks on them. Requests over catalog items are a fraction of a
+millisecond of vector arithmetic (large retrievals excepted): they run on the event loop,
+because a thread hop costs more than the work and many threads convoy on the GIL
+(docs/benchmarks.md, issue 5)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from app import service
 from app.api.deps import ServedDep, SettingsDep
@@ -22,18 +28,22 @@ _ERRORS = {
 
 @router.post("/fitb", response_model=FitbResponse, responses=_ERRORS,
              summary="Rank items to fill the outfit's blank")
-def fitb(body: FitbRequest, served: ServedDep, settings: SettingsDep) -> FitbResponse:
+async def fitb(body: FitbRequest, served: ServedDep, settings: SettingsDep) -> FitbResponse:
     """Rank the given `candidates` for the outfit's blank, best first; or, without
     candidates, return the `k` best catalog items of `blank_type` for the whole outfit
     (optionally excluding ids, restricted to ids or a fine category, or diversified).
     Outfit items and candidates are catalog ids or uploaded photos with their type."""
-    return service.fitb(served, body, settings)
+    if service.fitb_runs_inline(served, body):
+        return service.fitb(served, body, settings)
+    return await run_in_threadpool(service.fitb, served, body, settings)
 
 
 @router.post("/compatibility", response_model=CompatibilityResponse, responses=_ERRORS,
              summary="How well an outfit goes together, and which pair is weakest")
-def compatibility(body: CompatibilityRequest, served: ServedDep,
-                  settings: SettingsDep) -> CompatibilityResponse:
+async def compatibility(body: CompatibilityRequest, served: ServedDep,
+                        settings: SettingsDep) -> CompatibilityResponse:
     """The calibrated probability that the outfit goes together, its mean type-aware
     distance, every pair's distance and the weakest pair."""
+    if service.has_uploads(body.outfit):
+        return await run_in_threadpool(service.compatibility, served, body, settings)
     return service.compatibility(served, body, settings)
