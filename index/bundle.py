@@ -12,8 +12,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +33,7 @@ from index.factory import (
 )
 from index.manifest import MANIFEST, Calibration, IndexEntry, Manifest, file_sha256
 from index.vectors import item_vectors, vector_dim
-from model.io import atomic_save_numpy, atomic_write_text
+from model.io import atomic_directory, atomic_save_numpy, atomic_write_text
 from model.scoring import build_pair_table
 
 SIDE_FILES = ("items.json", "embeddings.npy", "masks.npy", "removed.npy")
@@ -182,20 +180,10 @@ def write_manifest(bundle: Path, manifest: Manifest) -> None:
     atomic_write_text(bundle / MANIFEST, manifest.model_dump_json(indent=2) + "\n")
 
 
-@contextlib.contextmanager
-def staging_dir(out: Path) -> Iterator[Path]:
-    """A temporary sibling of `out`, swapped into its place if the block succeeds."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
-    try:
-        yield staging
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the bundle from a non-root server
-        with bundle_lock(out):
-            _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def staging_dir(out: Path) -> contextlib.AbstractContextManager[Path]:
+    """A temporary sibling of `out`, swapped into its place (under the bundle lock) if the
+    block succeeds."""
+    return atomic_directory(out, before_swap=bundle_lock(out))
 
 
 @contextlib.contextmanager
@@ -225,13 +213,3 @@ def bundle_lock(out: Path) -> Iterator[None]:
 
 _HELD = threading.local()
 
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Replace `out` by `staging`; the old bundle is removed only once the new one is in."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = out.parent / f".{out.name}.retired-{time.time_ns()}"
-    out.rename(retired)
-    staging.rename(out)
-    shutil.rmtree(retired, ignore_errors=True)

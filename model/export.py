@@ -13,8 +13,6 @@ letterbox transform, the same colour histogram of the original pixels, the same 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
@@ -39,7 +37,7 @@ from model.backbones import (
 from model.color import HISTOGRAM_DIM, color_histogram
 from model.config import RunConfig
 from model.features import CPU_FORWARD_CHUNK
-from model.io import atomic_write_bytes, atomic_write_text
+from model.io import atomic_directory, atomic_write_bytes, atomic_write_text
 from model.net import SATHead
 from model.run import TrainedModel, state_hash
 from model.scoring import OutfitScorer
@@ -92,28 +90,12 @@ def export_model(trained: TrainedModel, folder: Path) -> dict:
         "split": trained.data_split,
         "config": trained.config.model_dump(mode="json"),
     }
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.export-"))
-    try:
+    with atomic_directory(folder) as staging:
         atomic_write_bytes(staging / WEIGHTS, save(state, metadata={"format": "lookbook-sat-head"}))
         description["weights_sha256"] = file_sha256(staging / WEIGHTS)
         atomic_write_text(staging / DESCRIPTION, json.dumps(description, indent=2) + "\n")
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the folder from a non-root server
-        _swap_into_place(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return description
 
-
-def _swap_into_place(staging: Path, folder: Path) -> None:
-    if not folder.exists():
-        staging.rename(folder)
-        return
-    retired = folder.parent / f".{folder.name}.retired-{staging.name}"
-    folder.rename(retired)
-    staging.rename(folder)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +78,40 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
     """torch.save with the argument order of torch.save."""
     with atomic_writer(path) as f:
         torch.save(obj, f)
+
+
+def replace_directory(staging: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Put the finished folder `staging` at `target`, replacing any folder there.
+
+    Two renames, not one: POSIX cannot atomically swap two non-empty folders. A reader sees
+    the old folder or the new one, and only for the instant between the renames neither;
+    the old folder is deleted only once the new one is in place.
+    """
+    staging, target = Path(staging), Path(target)
+    staging.chmod(0o755)  # mkdtemp's 0700 would hide the folder from a non-root reader
+    if not target.exists():
+        staging.rename(target)
+    else:
+        retired = target.parent / f".{target.name}.retired-{staging.name.lstrip('.')}"
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    _fsync_directory(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_directory(
+    target: str | os.PathLike[str], *, before_swap: contextlib.AbstractContextManager | None = None
+) -> Iterator[Path]:
+    """Yield an empty hidden sibling of `target`; when the block succeeds it replaces
+    `target` (under `before_swap`, e.g. a lock, when given); when it fails it is deleted."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging-"))
+    try:
+        yield staging
+        with before_swap or contextlib.nullcontext():
+            replace_directory(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

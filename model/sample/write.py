@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.data.types import POLYVORE_TYPES, SPLITS, SUBSETS
+from model.io import atomic_directory
 from model.sample.draw import render_item
 from model.sample.rules import COLOURS, FINE_CATEGORIES
 
@@ -80,14 +78,5 @@ def write_layout(sample: Sample, out: Path) -> None:
     half-written catalog, and an interrupted run leaves `out` untouched."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} exists and is not an empty folder: pick a new --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write_all(sample, tmp)
-        tmp.chmod(0o755)
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with atomic_directory(out) as staging:
+        _write_all(sample, staging)
