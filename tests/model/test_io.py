@@ -70,3 +70,22 @@ def test_torch_round_trip_loads_with_weights_only(tmp_path):
     assert loaded["step"] == 7 and loaded["config"] == {"dim": 128}
     torch.testing.assert_close(loaded["state"]["w"], torch.arange(3.0))
     assert os.listdir(tmp_path) == ["checkpoint.pt"]
+
+
+def test_atomic_directory_replaces_on_success_and_keeps_the_old_on_failure(tmp_path):
+    import pytest
+
+    from model.io import atomic_directory
+
+    target = tmp_path / "bundle"
+    with atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("one")
+    assert (target / "a.txt").read_text() == "one"
+    with pytest.raises(RuntimeError), atomic_directory(target) as staging:
+        (staging / "a.txt").write_text("two")
+        raise RuntimeError("killed half-way")
+    assert (target / "a.txt").read_text() == "one"
+    with atomic_directory(target) as staging:
+        (staging / "b.txt").write_text("three")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]  # no staging or retired left
