@@ -62,6 +62,9 @@ class TrainConfig(_Frozen):
     feature_batch_size: int = 64
     # Epochs without validation FITB improvement before stopping; 0 disables.
     patience: int = 0
+    # Also write last.pt every this many optimiser steps (0: at epoch ends only), so a killed
+    # run on a large dataset resumes mid-epoch.
+    checkpoint_every: int = 0
 
 
 class RunConfig(_Frozen):

@@ -23,6 +23,7 @@ from model.data.errors import DatasetError
 from model.data.polyvore import load_polyvore
 from model.data.triplets import TripletSampler
 from model.evaluate import evaluate_tasks, task_arrays
+from model.io import atomic_write_text
 from model.net import SATHead
 from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
 from model.scoring import pair_distance
@@ -98,7 +99,11 @@ def train(
     )
     difficulty = torch.zeros(len(train_outfits))
     seen = torch.zeros(len(train_outfits), dtype=torch.bool)
-    start_epoch, step, best_fitb, best_epoch, best_valid = 0, 0, -1.0, -1, {}
+    # `progress` is where the loop stands: epoch, the next batch inside it, the optimiser step
+    # count, the epoch's loss so far and the best validation seen, all saved in checkpoints.
+    pos = {"epoch": 0, "batch": 0, "step": 0, "epoch_loss": 0.0, "best_fitb": -1.0,
+           "best_epoch": -1, "bad_epochs": 0}
+    best_valid: dict = {}
 
     if resume and (run_dir / LAST).exists():
         state = load_checkpoint(run_dir / LAST)
@@ -106,79 +111,76 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         difficulty, seen = state["difficulty"], state["difficulty_seen"]
         torch.set_rng_state(state["rng"])
-        start_epoch, step = state["epoch"] + 1, state["step"]
-        best_fitb, best_epoch = state["best_fitb"], state["best_epoch"]
+        pos = json.loads(state["position"])
         best_valid = json.loads(state["best_valid"])
+        _truncate_log(run_dir / "metrics.jsonl", pos["step"])
 
     head.to(device)
     features_dev, types_dev = features.to(device), item_types.to(device)
     valid_tasks = task_arrays(data, "valid", item_index)
     log = _Log(run_dir / "metrics.jsonl")
     trained = TrainedModel(config=config, types=data.types, head=head, data_split=split)
-    bad_epochs = 0
+
+    def checkpoint(path: Path) -> None:
+        save_checkpoint(path, {
+            "config": config.model_dump(), "types": list(data.types), "split": split,
+            "in_dim": int(features.shape[1]), "model": _cpu_state(head),
+            "optimizer": optimizer.state_dict(), "difficulty": difficulty,
+            "difficulty_seen": seen, "rng": torch.get_rng_state(),
+            "position": json.dumps(pos), "epoch": pos["epoch"], "step": pos["step"],
+            "best_fitb": pos["best_fitb"], "best_epoch": pos["best_epoch"],
+            "best_valid": json.dumps(best_valid),
+        })
+
+    first_epoch = pos["epoch"]
     try:
-        for epoch in range(start_epoch, tc.epochs):
+        while pos["epoch"] < tc.epochs:
+            epoch = pos["epoch"]
             head.train()
             triplets = sampler.sample(epoch)  # shuffled, reproducible from (seed, epoch)
-            anchor = torch.as_tensor(triplets.anchor)
-            positive = torch.as_tensor(triplets.positive)
-            negative = torch.as_tensor(triplets.negative)
-            outfit = torch.as_tensor(triplets.outfit)
-            n_batches = (len(anchor) + tc.batch_size - 1) // tc.batch_size
+            columns = [torch.as_tensor(x) for x in
+                       (triplets.anchor, triplets.positive, triplets.negative, triplets.outfit)]
+            n_batches = (len(triplets) + tc.batch_size - 1) // tc.batch_size
             bar = tqdm(
-                range(n_batches),
-                desc=f"epoch {epoch + 1}/{tc.epochs}",
-                unit="batch",
-                disable=not progress,
-                file=sys.stderr,
-                leave=False,
+                range(pos["batch"], n_batches), desc=f"epoch {epoch + 1}/{tc.epochs}",
+                unit="batch", initial=pos["batch"], total=n_batches, file=sys.stderr,
+                # bars only on a terminal: in CI logs they are thousands of lines
+                disable=not (progress and sys.stderr.isatty()), leave=False,
             )
-            epoch_loss = 0.0
             for b in bar:
                 sl = slice(b * tc.batch_size, (b + 1) * tc.batch_size)
-                a, p, n, o = anchor[sl], positive[sl], negative[sl], outfit[sl]
+                a, p, n, o = (c[sl] for c in columns)
                 parts = _step_losses(
                     head, features_dev, types_dev, a, p, n, o, difficulty, seen, config
                 )
                 optimizer.zero_grad(set_to_none=True)
                 parts["loss"].backward()
                 optimizer.step()
-                step += 1
-                epoch_loss += parts["loss"].item()
-                if step % STEP_LOG_EVERY == 0:
-                    log.write(
-                        {"step": step, "epoch": epoch, **{k: v.item() for k, v in parts.items()}}
-                    )
+                pos["step"] += 1
+                pos["batch"] = b + 1
+                pos["epoch_loss"] += parts["loss"].item()
+                if pos["step"] % STEP_LOG_EVERY == 0:
+                    log.write({"step": pos["step"], "epoch": epoch,
+                               **{k: v.item() for k, v in parts.items()}})
                     bar.set_postfix(loss=f"{parts['loss'].item():.4f}")
+                if tc.checkpoint_every and pos["step"] % tc.checkpoint_every == 0:
+                    checkpoint(run_dir / LAST)  # a kill from here on loses at most this much
             valid = _validate(trained, features_dev, types_dev, valid_tasks)
-            record = {
-                "epoch": epoch,
-                "step": step,
-                "train_loss": epoch_loss / max(n_batches, 1),
-                **{f"valid_{k}": v for k, v in valid.items()},
-            }
-            improved = valid["fitb_accuracy"] > best_fitb
+            record = {"epoch": epoch, "step": pos["step"],
+                      "train_loss": pos["epoch_loss"] / max(n_batches, 1),
+                      **{f"valid_{k}": v for k, v in valid.items()}}
+            improved = valid["fitb_accuracy"] > pos["best_fitb"]
             if improved:
-                best_fitb, best_epoch, best_valid = valid["fitb_accuracy"], epoch, valid
-            state = {
-                "config": config.model_dump(),
-                "types": list(data.types),
-                "split": split,
-                "in_dim": int(features.shape[1]),
-                "model": _cpu_state(head),
-                "optimizer": optimizer.state_dict(),
-                "difficulty": difficulty,
-                "difficulty_seen": seen,
-                "rng": torch.get_rng_state(),
-                "epoch": epoch,
-                "step": step,
-                "best_fitb": best_fitb,
-                "best_epoch": best_epoch,
-                "best_valid": json.dumps(best_valid),
-            }
+                pos["best_fitb"], pos["best_epoch"] = valid["fitb_accuracy"], epoch
+                best_valid = valid
+            pos["bad_epochs"] = 0 if improved else pos["bad_epochs"] + 1
+            stop = bool(tc.patience) and pos["bad_epochs"] >= tc.patience
+            pos.update(epoch=epoch + 1, batch=0, epoch_loss=0.0)
+            if stop:
+                pos["epoch"] = tc.epochs  # a resumed run must not train on past early stop
             if improved:  # best first: a kill between the two writes never loses the best
-                save_checkpoint(run_dir / BEST, state)
-            save_checkpoint(run_dir / LAST, state)
+                checkpoint(run_dir / BEST)
+            checkpoint(run_dir / LAST)
             log.write(record)
             if progress:
                 tqdm.write(
@@ -187,14 +189,27 @@ def train(
                     f"AUC {valid['compatibility_auc']:.3f}",
                     file=sys.stderr,
                 )
-            bad_epochs = 0 if improved else bad_epochs + 1
-            if tc.patience and bad_epochs >= tc.patience:
-                break
     finally:
         log.close()
-    return TrainResult(
-        run_dir, best_epoch, best_valid, tc.epochs - start_epoch, time.perf_counter() - started
-    )
+    return TrainResult(run_dir, pos["best_epoch"], best_valid, pos["epoch"] - first_epoch,
+                       time.perf_counter() - started)
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop the records written after the checkpoint a run resumes from, so the log reads as
+    one uninterrupted run."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and _record_step(line) <= step]
+    atomic_write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _record_step(line: str) -> int:
+    try:
+        return int(json.loads(line).get("step", 0))
+    except (ValueError, AttributeError):
+        return 1 << 62  # a torn last line from the kill: drop it
 
 
 def _cpu_state(module: torch.nn.Module) -> dict:
