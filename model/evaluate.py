@@ -117,6 +117,7 @@ def evaluate_run(
 
     from model.catalog import catalog_features, check_types
     from model.data.polyvore import load_polyvore
+    from model.retrieval import retrieval_report
     from model.run import load_trained
 
     trained = load_trained(Path(run_dir))
@@ -133,6 +134,7 @@ def evaluate_run(
         **fitb_report(scorer, tasks, trained.types,
                       lookalike=lookalike_choices(catalog.features, tasks),
                       unseen=unseen_answers(data, subset)),
+        **retrieval_report(scorer, data.split.outfits.get(subset, []), catalog.item_index),
         "distance": trained.config.model.distance,
         "sat_lambda": trained.config.loss.sat_lambda,
         "model_hash": trained.model_hash(),
