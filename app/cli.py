@@ -62,6 +62,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from model.ablation import run_ablation, side_by_side
+
+    rows = run_ablation(Path(args.data), args.split, Path(args.out), seeds=args.seeds,
+                        overrides=args.set or [], subset=args.subset,
+                        report=lambda row: print(json.dumps(row), flush=True))
+    print(side_by_side(rows))
+    return EXIT_OK
+
+
 def cmd_build_index(args: argparse.Namespace) -> int:
     from index.build import build_index
     from index.config import IndexConfig
@@ -146,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
     p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
     p.add_argument("--quiet", action="store_true")
+
+    p = add("ablate", cmd_ablate, "train SAT and its lambda = 0 ablation with the same seeds "
+            "and print them side by side")
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
+    p.add_argument("--out", required=True, help="folder for the runs (resumed if present)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="config override for both variants (repeatable)")
 
     p = add("build-index", cmd_build_index, "embed the catalog and write a serving bundle")
     p.add_argument("--run", required=True)

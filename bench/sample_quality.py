@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from model.ablation import mean_sd
 from model.baselines import color_histogram_fitb
 from model.catalog import catalog_features
 from model.config import load_config
@@ -79,17 +79,8 @@ def main() -> None:
         methods = dict.fromkeys(r["method"] for r in rows if r["split"] == split)
         for method in methods:
             sel = [r for r in rows if r["split"] == split and r["method"] == method]
-            print(f"| {split} | {method} | {_mean_sd([r['fitb_accuracy'] for r in sel])} | "
-                  f"{_mean_sd([r['compatibility_auc'] for r in sel])} | {len(sel)} |")
-
-
-def _mean_sd(values: list) -> str:
-    values = [v for v in values if v is not None]
-    if not values:
-        return "n/a"
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+            print(f"| {split} | {method} | {mean_sd([r['fitb_accuracy'] for r in sel])} | "
+                  f"{mean_sd([r['compatibility_auc'] for r in sel])} | {len(sel)} |")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,16 @@ def test_build_index_takes_an_ann_factory_and_refuses_a_bad_one(pipeline, tmp_pa
     assert (out / "model" / "model.json").is_file()
     assert main([*args, "--factory", "IDMap,Flat"]) == 1
     assert "leave out IDMap" in capsys.readouterr().err
+
+
+def test_ablate_trains_both_variants_with_each_seed(trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKBOOK_CACHE", str(trained.cache.parent))
+    code = main(["ablate", "--data", str(trained.data), "--out", str(tmp_path / "ab"),
+                 "--seeds", "0", "--set", "train.epochs=1", "--set", "model.image_size=64"])
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [json.loads(line) for line in out if line.startswith("{")]
+    assert [(r["variant"], r["seed"]) for r in rows] == [("SAT", 0), ("lambda=0", 0)]
+    assert any(line.startswith("| SAT |") for line in out)
+    assert any(line.startswith("| lambda=0 |") for line in out)
+    assert (tmp_path / "ab" / "lambda0-seed0" / "best.pt").is_file()
