@@ -47,6 +47,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = load_config(Path(args.config) if args.config else None, args.set or [])
     result = train(Path(args.data), args.split, Path(args.out), config, resume=args.resume,
                    progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":
+        return EXIT_OK  # under torchrun, rank 0 reports for all
     print(json.dumps({"run": str(result.run_dir), "best_epoch": result.best_epoch,
                       "seconds": round(result.seconds, 1),
                       **{f"valid_{k}": v for k, v in result.best_valid.items()}}))

@@ -69,6 +69,28 @@ def embedding_l2(*embeddings: torch.Tensor) -> torch.Tensor:
     return torch.stack([e.norm(dim=-1).mean() for e in embeddings]).mean()
 
 
+def outfit_difficulty_sums(
+    n_outfits: int, outfit: torch.Tensor, difficulty: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-outfit sum and count of this batch's triplet difficulties (summable across ranks)."""
+    total = torch.zeros(n_outfits).index_add_(0, outfit, difficulty.detach().float())
+    count = torch.zeros(n_outfits).index_add_(0, outfit, torch.ones(len(outfit)))
+    return total, count
+
+
+def apply_outfit_difficulty(
+    state: torch.Tensor, seen: torch.Tensor, total: torch.Tensor, count: torch.Tensor,
+    momentum: float,
+) -> None:
+    """In place: EMA of each outfit's mean triplet difficulty over the batches it appears in;
+    an outfit's first batch sets it."""
+    hit = count > 0
+    batch_mean = total[hit] / count[hit]
+    old = state[hit]
+    state[hit] = torch.where(seen[hit], momentum * old + (1 - momentum) * batch_mean, batch_mean)
+    seen[hit] = True
+
+
 def update_outfit_difficulty(
     state: torch.Tensor,
     seen: torch.Tensor,
@@ -76,12 +98,5 @@ def update_outfit_difficulty(
     difficulty: torch.Tensor,
     momentum: float,
 ) -> None:
-    """In place: EMA of each outfit's mean triplet difficulty over the batches it appears in."""
-    n = len(state)
-    total = torch.zeros(n, dtype=state.dtype).index_add_(0, outfit, difficulty.detach())
-    count = torch.zeros(n, dtype=state.dtype).index_add_(0, outfit, torch.ones_like(difficulty))
-    hit = count > 0
-    batch_mean = total[hit] / count[hit]
-    old = state[hit]
-    state[hit] = torch.where(seen[hit], momentum * old + (1 - momentum) * batch_mean, batch_mean)
-    seen[hit] = True
+    total, count = outfit_difficulty_sums(len(state), outfit, difficulty)
+    apply_outfit_difficulty(state, seen, total, count, momentum)

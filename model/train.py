@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from model import losses
@@ -22,6 +23,14 @@ from model.data.check import check_dataset
 from model.data.errors import DatasetError
 from model.data.polyvore import load_polyvore
 from model.data.triplets import TripletSampler
+from model.distributed import (
+    Dist,
+    all_reduce_sum,
+    barrier,
+    broadcast_flag,
+    init_distributed,
+    shutdown,
+)
 from model.evaluate import evaluate_tasks, task_arrays
 from model.io import atomic_write_text
 from model.net import SATHead
@@ -49,15 +58,31 @@ def resolve_device(name: str) -> torch.device:
 
 
 class _Log:
-    def __init__(self, path: Path):
-        self._file = path.open("a", encoding="utf-8")
+    """metrics.jsonl; with no path (ranks other than 0) it writes nothing."""
+
+    def __init__(self, path: Path | None):
+        self._file = path.open("a", encoding="utf-8") if path is not None else None
 
     def write(self, record: dict) -> None:
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
+        if self._file is not None:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+
+
+class _TripletForward(torch.nn.Module):
+    """One forward for the whole step: DDP expects a single forward per backward, and the
+    masks must be used inside it so their gradients are synchronised too."""
+
+    def __init__(self, head: SATHead):
+        super().__init__()
+        self.head = head
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.head(features), self.head.space_masks()
 
 
 def train(
@@ -80,13 +105,22 @@ def train(
         raise FileExistsError(
             f"{run_dir} already holds a run: pass --resume to continue it, or choose a new --out"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(run_dir, config, {"split": split, "data": str(data_root), "types": data.types})
-
     tc = config.train
     device = resolve_device(tc.device)
+    d = init_distributed(device.type == "cuda")
+    if d.enabled and device.type == "cuda":
+        device = torch.device("cuda", d.local_rank)
+    progress = progress and d.is_main
+    if d.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_config(run_dir, config, {"split": split, "data": str(data_root),
+                                       "types": data.types, "world_size": d.world})
     torch.manual_seed(tc.seed)
+    if not d.is_main:
+        barrier(d)  # rank 0 extracts and caches the features; the others then read the cache
     catalog = catalog_features(data, config, cache_dir, progress)
+    if d.is_main:
+        barrier(d)
     item_index, item_types, features = catalog.item_index, catalog.item_types, catalog.features
     train_outfits = data.split.outfits["train"]
     train_items = sorted({item_index[i] for o in train_outfits for i in o.item_ids})
@@ -113,12 +147,18 @@ def train(
         torch.set_rng_state(state["rng"])
         pos = json.loads(state["position"])
         best_valid = json.loads(state["best_valid"])
+    barrier(d)  # every rank has read last.pt before rank 0 writes a new one
+    if d.is_main and resume:
         _truncate_log(run_dir / "metrics.jsonl", pos["step"])
 
     head.to(device)
+    step_module: torch.nn.Module = _TripletForward(head)
+    if d.enabled:
+        step_module = DistributedDataParallel(
+            step_module, device_ids=[device.index] if device.type == "cuda" else None)
     features_dev, types_dev = features.to(device), item_types.to(device)
     valid_tasks = task_arrays(data, "valid", item_index)
-    log = _Log(run_dir / "metrics.jsonl")
+    log = _Log(run_dir / "metrics.jsonl") if d.is_main else _Log(None)
     trained = TrainedModel(config=config, types=data.types, head=head, data_split=split)
 
     def checkpoint(path: Path) -> None:
@@ -149,9 +189,11 @@ def train(
             )
             for b in bar:
                 sl = slice(b * tc.batch_size, (b + 1) * tc.batch_size)
-                a, p, n, o = (c[sl] for c in columns)
+                # each rank takes every world-th triplet of the global batch
+                a, p, n, o = (c[sl][d.rank :: d.world] for c in columns)
                 parts = _step_losses(
-                    head, features_dev, types_dev, a, p, n, o, difficulty, seen, config
+                    step_module, head, features_dev, types_dev, a, p, n, o, difficulty, seen,
+                    config, d,
                 )
                 optimizer.zero_grad(set_to_none=True)
                 parts["loss"].backward()
@@ -163,8 +205,12 @@ def train(
                     log.write({"step": pos["step"], "epoch": epoch,
                                **{k: v.item() for k, v in parts.items()}})
                     bar.set_postfix(loss=f"{parts['loss'].item():.4f}")
-                if tc.checkpoint_every and pos["step"] % tc.checkpoint_every == 0:
+                if d.is_main and tc.checkpoint_every and pos["step"] % tc.checkpoint_every == 0:
                     checkpoint(run_dir / LAST)  # a kill from here on loses at most this much
+            if not d.is_main:
+                stop = broadcast_flag(False, d)
+                pos.update(epoch=tc.epochs if stop else epoch + 1, batch=0, epoch_loss=0.0)
+                continue
             valid = _validate(trained, features_dev, types_dev, valid_tasks)
             record = {"epoch": epoch, "step": pos["step"],
                       "train_loss": pos["epoch_loss"] / max(n_batches, 1),
@@ -174,7 +220,7 @@ def train(
                 pos["best_fitb"], pos["best_epoch"] = valid["fitb_accuracy"], epoch
                 best_valid = valid
             pos["bad_epochs"] = 0 if improved else pos["bad_epochs"] + 1
-            stop = bool(tc.patience) and pos["bad_epochs"] >= tc.patience
+            stop = broadcast_flag(bool(tc.patience) and pos["bad_epochs"] >= tc.patience, d)
             pos.update(epoch=epoch + 1, batch=0, epoch_loss=0.0)
             if stop:
                 pos["epoch"] = tc.epochs  # a resumed run must not train on past early stop
@@ -191,6 +237,7 @@ def train(
                 )
     finally:
         log.close()
+        shutdown(d)
     return TrainResult(run_dir, pos["best_epoch"], best_valid, pos["epoch"] - first_epoch,
                        time.perf_counter() - started)
 
@@ -221,19 +268,23 @@ def _validate(trained: TrainedModel, features, item_types, tasks) -> dict:
     return evaluate_tasks(trained.scorer(embeddings, item_types), tasks)
 
 
-def _step_losses(head: SATHead, features, item_types, a, p, n, o, difficulty, seen, config):
+def _step_losses(step_module, head: SATHead, features, item_types, a, p, n, o, difficulty,
+                 seen, config, d: Dist):
     mc, lc = config.model, config.loss
     dev = features.device
     a, p, n = a.to(dev), p.to(dev), n.to(dev)
-    f_a, f_p, f_n = head(features[a]), head(features[p]), head(features[n])
-    masks = head.space_masks()
+    embeddings, masks = step_module(features[torch.cat([a, p, n])])
+    f_a, f_p, f_n = embeddings.split(len(a))
     pair = head.pair_table[item_types[a], item_types[p]]
     d_ap = pair_distance(f_a, f_p, pair, masks, mc.normalize_spaces)
     d_an = pair_distance(f_a, f_n, pair, masks, mc.normalize_spaces)
     terms = losses.triplet_terms(d_ap, d_an, lc.margin)
     h = losses.difficulty_scores(f_a, f_p, f_n, lc)
     if lc.difficulty_scope == "outfit":
-        losses.update_outfit_difficulty(difficulty, seen, o, h.cpu(), lc.difficulty_momentum)
+        # summed over ranks, so every rank keeps the same outfit difficulties
+        total, count = losses.outfit_difficulty_sums(len(difficulty), o, h.cpu())
+        total, count = all_reduce_sum(total, d), all_reduce_sum(count, d)
+        losses.apply_outfit_difficulty(difficulty, seen, total, count, lc.difficulty_momentum)
         score = difficulty[o].to(dev)
     else:
         score = h
