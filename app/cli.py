@@ -88,6 +88,27 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_add_items(args: argparse.Namespace) -> int:
+    from index.stock import add_from_folder
+
+    manifest = add_from_folder(Path(args.artifacts), Path(args.data), args.item_ids)
+    print(f"added {len(args.item_ids)} item(s): {manifest.n_items} rows, "
+          f"{manifest.n_removed} removed", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_remove_items(args: argparse.Namespace) -> int:
+    from index.mutate import remove_items
+
+    try:
+        manifest = remove_items(Path(args.artifacts), args.item_ids)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    print(f"removed {len(args.item_ids)} item(s): {manifest.n_removed} removed in all",
+          file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -180,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refine", type=int, help="re-score this many ANN hits exactly")
     p.add_argument("--layout", choices=["auto", "per_pair", "collapsed"])
     p.add_argument("--quiet", action="store_true")
+
+    p = add("add-items", cmd_add_items, "embed new items of a Polyvore-layout folder with the "
+            "bundle's model and add them, without a rebuild")
+    p.add_argument("--artifacts", required=True)
+    p.add_argument("--data", required=True, help="folder with the items' metadata and images")
+    p.add_argument("item_ids", nargs="+")
+
+    p = add("remove-items", cmd_remove_items, "withdraw items from a bundle (out of stock)")
+    p.add_argument("--artifacts", required=True)
+    p.add_argument("item_ids", nargs="+")
 
     p = add("serve", cmd_serve, "serve an artifact bundle over HTTP (settings: LOOKBOOK_*)")
     p.add_argument("--artifacts", help="bundle folder (default: LOOKBOOK_ARTIFACTS)")

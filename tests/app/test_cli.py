@@ -75,3 +75,32 @@ def test_ablate_trains_both_variants_with_each_seed(trained, tmp_path, capsys, m
     assert any(line.startswith("| SAT |") for line in out)
     assert any(line.startswith("| lambda=0 |") for line in out)
     assert (tmp_path / "ab" / "lambda0-seed0" / "best.pt").is_file()
+
+
+def test_stock_changes_from_the_command_line(pipeline, tmp_path, capsys):
+    import shutil
+
+    import numpy as np
+
+    from index.search import CatalogIndex
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(pipeline.bundle, bundle)
+    before = CatalogIndex.load(bundle)
+    item = before.items[3]
+    assert main(["remove-items", "--artifacts", str(bundle), item["item_id"]]) == 0
+    assert 3 in CatalogIndex.load(bundle).removed
+    assert main(["remove-items", "--artifacts", str(bundle), "no-such-id"]) == 1
+    assert "no-such-id" in capsys.readouterr().err
+
+    # back in stock: embedded again from its photo by the bundle's model, under a new row
+    assert main(["add-items", "--artifacts", str(bundle), "--data", str(pipeline.data),
+                 item["item_id"]]) == 0
+    after = CatalogIndex.load(bundle)
+    row = after.row_of[item["item_id"]]
+    assert row == len(before.items)
+    np.testing.assert_allclose(after.scorer.embeddings[row].numpy(),
+                               before.scorer.embeddings[3].numpy(), atol=1e-4)
+    assert main(["add-items", "--artifacts", str(bundle), "--data", str(pipeline.data),
+                 "999"]) == 1
+    assert "no item '999'" in capsys.readouterr().err
