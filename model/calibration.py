@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -22,6 +20,3 @@ def platt_probability(distance: np.ndarray | float, slope: float, intercept: flo
     z = np.asarray(distance, dtype=np.float64) * slope + intercept
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
-
-def logit(p: float) -> float:
-    return math.log(p / (1 - p))

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from model.config import ModelConfig, RunConfig
-from model.io import atomic_torch_save
+from model.io import atomic_torch_save, atomic_write_text
 from model.net import SATHead
 from model.scoring import OutfitScorer
 
@@ -102,8 +102,6 @@ def load_trained(run_dir: Path, which: str = BEST) -> TrainedModel:
 
 
 def write_config(run_dir: Path, config: RunConfig, extra: dict | None = None) -> None:
-    from model.io import atomic_write_text
-
     payload = {"config": config.model_dump(), **(extra or {})}
     atomic_write_text(run_dir / "config.json", json.dumps(payload, indent=2) + "\n")
 
