@@ -37,7 +37,8 @@ def build_index(
     trained = load_trained(run_dir)
     data = load_polyvore(Path(data_root), trained.data_split)
     check_types(data, trained.types)
-    catalog = catalog_features(data, trained.config, cache_dir, progress)
+    catalog = catalog_features(data, trained.config, cache_dir, progress,
+                               trained.backbone_weights)
     item_ids, item_index = catalog.item_ids, catalog.item_index
     embeddings = trained.embed(catalog.features)
     scorer = trained.scorer(embeddings, catalog.item_types)

@@ -19,7 +19,7 @@ METRICS = ("fitb_accuracy", "compatibility_auc", "recall@10")
 def run_ablation(
     data: Path, split: str, out: Path, *, seeds: Sequence[int] = (0, 1, 2),
     overrides: Sequence[str] = (), subset: str = "test", cache_dir: Path | None = None,
-    report: Callable[[dict], None] = lambda row: None,
+    preset: str = "offline", report: Callable[[dict], None] = lambda row: None,
 ) -> list[dict]:
     """Train and evaluate every (variant, seed) into out/<variant>-seed<k>; an existing run
     folder is resumed, so a killed ablation picks up where it stopped."""
@@ -27,7 +27,7 @@ def run_ablation(
     for seed in seeds:
         for name, setting in VARIANTS:
             run = Path(out) / f"{name.replace('=', '')}-seed{seed}"
-            config = load_config(None, [*overrides, setting, f"train.seed={seed}"])
+            config = load_config(None, [*overrides, setting, f"train.seed={seed}"], preset=preset)
             train(data, split, run, config, resume=True, cache_dir=cache_dir, progress=False)
             metrics = evaluate_run(run, data, split, subset, cache_dir=cache_dir)
             row = {"variant": name, "seed": seed, "run": str(run),

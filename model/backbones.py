@@ -183,6 +183,41 @@ def weights_identity(
     return _TORCHVISION_WEIGHTS[name].url
 
 
+# A fine-tuned backbone is saved without its classifier, in the module layout that
+# `create_backbone` returns; this tag tells such a file from a full ImageNet state dict.
+FEATURE_STATE_FORMAT = "lookbook-backbone-features"
+
+
+def save_feature_backbone(
+    name: str, model: nn.Module | Mapping[str, torch.Tensor], path: Path
+) -> None:
+    """Write a (fine-tuned) feature backbone, or its state dict, as safetensors, atomically."""
+    from safetensors.torch import save
+
+    from model.io import atomic_write_bytes
+
+    tensors = model.state_dict() if isinstance(model, nn.Module) else model
+    state = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    atomic_write_bytes(path, save(state, metadata={"format": FEATURE_STATE_FORMAT,
+                                                   "backbone": name}))
+
+
+def _feature_state(path: Path, name: str) -> dict[str, torch.Tensor] | None:
+    if Path(path).suffix != ".safetensors" or not Path(path).is_file():
+        return None
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata() or {}
+    if metadata.get("format") != FEATURE_STATE_FORMAT:
+        return None
+    if metadata.get("backbone") != name:
+        raise BackboneError(f"{path} holds a fine-tuned {metadata.get('backbone')!r} backbone, "
+                            f"not {name!r}")
+    return load_file(str(path))
+
+
 def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
@@ -319,6 +354,18 @@ def create_backbone(
     `pretrained=False` without it gives a random init (for shape tests).
     """
     spec = get_spec(name)
+    tuned = _feature_state(weights_path, name) if weights_path is not None else None
+    if tuned is not None:
+        if keep_classifier:
+            raise BackboneError(f"{weights_path} is a fine-tuned feature backbone: it has no "
+                                "ImageNet classifier")
+        build = _build_lite if name in _LITE_PACKAGES else _build_torchvision
+        model = _strip_classifier(name, build(name, False, None))
+        try:
+            model.load_state_dict(tuned, strict=True)
+        except RuntimeError as error:
+            raise BackboneError(f"{weights_path} does not fit {name}: {error}") from error
+        return model.eval(), spec
     if name in _LITE_PACKAGES:
         model = _build_lite(name, pretrained, weights_path)
     else:

@@ -40,9 +40,14 @@ def check_types(data: PolyvoreData, types: tuple[str, ...]) -> None:
 
 
 def catalog_features(
-    data: PolyvoreData, config: RunConfig, cache_dir: Path | None = None, progress: bool = False
+    data: PolyvoreData, config: RunConfig, cache_dir: Path | None = None, progress: bool = False,
+    weights_path: Path | None = None,
 ) -> CatalogFeatures:
+    """`weights_path`: a trained model's backbone (TrainedModel.backbone_weights); by default
+    the config's local weights file, else the backbone's own weights."""
     item_ids = sorted(data.items)
+    if weights_path is None and config.model.backbone_weights:
+        weights_path = Path(config.model.backbone_weights)
     features = cached_features(
         data.root,
         item_ids,
@@ -50,6 +55,7 @@ def catalog_features(
         image_size=config.model.image_size,
         color=config.model.color_features,
         cache_dir=cache_dir or default_cache_dir(),
+        weights_path=weights_path,
         batch_size=config.train.feature_batch_size,
         progress=None if progress else False,  # None: a bar only on a terminal
     )

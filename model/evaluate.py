@@ -124,15 +124,20 @@ def evaluate_run(
     # train outfits too: they say which answers the model may have seen
     data = load_polyvore(Path(data_root), split, subsets=tuple(dict.fromkeys(("train", subset))))
     check_types(data, trained.types)
-    catalog = catalog_features(data, trained.config, cache_dir, progress)
+    catalog = catalog_features(data, trained.config, cache_dir, progress,
+                               trained.backbone_weights)
     scorer = trained.scorer(trained.embed(catalog.features), catalog.item_types)
     tasks = task_arrays(data, subset, catalog.item_index)
+    # hard questions are defined in the frozen backbone's feature space, not the tuned one's
+    frozen = catalog
+    if trained.backbone_sha256() is not None:
+        frozen = catalog_features(data, trained.config, cache_dir, progress)
     return {
         **evaluate_tasks(scorer, tasks),
         "split": split,
         "subset": subset,
         **fitb_report(scorer, tasks, trained.types,
-                      lookalike=lookalike_choices(catalog.features, tasks),
+                      lookalike=lookalike_choices(frozen.features, tasks),
                       unseen=unseen_answers(data, subset)),
         **retrieval_report(scorer, data.split.outfits.get(subset, []), catalog.item_index),
         "distance": trained.config.model.distance,

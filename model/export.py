@@ -2,6 +2,8 @@
 to turn a product photo into the embedding the catalog was indexed with.
 
     FOLDER/model.safetensors   the SATHead state dict (standardisation buffers included)
+    FOLDER/backbone.safetensors  (fine-tuned runs, or a local weights file in the config) the
+                               backbone's weights; otherwise they come from its own package
     FOLDER/model.json          backbone, its preprocessing, colour features, types, type pairs,
                                dims, the run config, the model hash and the weights' sha256
 
@@ -39,11 +41,12 @@ from model.config import RunConfig
 from model.features import CPU_FORWARD_CHUNK
 from model.io import atomic_directory, atomic_write_bytes, atomic_write_text
 from model.net import SATHead
-from model.run import TrainedModel, state_hash
+from model.run import TrainedModel, model_hash, state_hash
 from model.scoring import OutfitScorer
 
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
+BACKBONE_WEIGHTS = "backbone"  # + the source file's suffix
 DESCRIPTION = "model.json"
 
 
@@ -62,15 +65,20 @@ def export_model(trained: TrainedModel, folder: Path) -> dict:
     spec = get_spec(model_cfg.backbone)
     head = trained.head
     state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
+    source = trained.backbone_weights
+    backbone_file = BACKBONE_WEIGHTS + source.suffix if source is not None else None
     description = {
         "format_version": FORMAT_VERSION,
-        "model_hash": state_hash(head),
+        "model_hash": trained.model_hash(),
+        "head_hash": state_hash(head),
         "backbone": {
             "name": spec.name,
             "feature_dim": spec.feature_dim,
-            "weights": spec.weights,
+            "weights": spec.weights if source is None else f"{spec.weights}, then {source.name}",
+            "finetune": model_cfg.finetune,
+            "file": backbone_file,
             # the features the head was trained on came from exactly these weights
-            "weights_identity": weights_identity(spec.name),
+            "weights_identity": weights_identity(spec.name, weights_path=source),
         },
         "preprocessing": {
             "image_size": model_cfg.image_size,
@@ -92,6 +100,8 @@ def export_model(trained: TrainedModel, folder: Path) -> dict:
     }
     with atomic_directory(folder) as staging:
         atomic_write_bytes(staging / WEIGHTS, save(state, metadata={"format": "lookbook-sat-head"}))
+        if source is not None:
+            atomic_write_bytes(staging / backbone_file, Path(source).read_bytes())
         description["weights_sha256"] = file_sha256(staging / WEIGHTS)
         atomic_write_text(staging / DESCRIPTION, json.dumps(description, indent=2) + "\n")
     return description
@@ -195,19 +205,27 @@ def load_exported(folder: Path, *, backbone: nn.Module | None = None) -> Exporte
         raise ExportError(f"{folder}: the weights do not fit the description ({exc}); "
                           "export the model again") from exc
     head.eval().requires_grad_(False)
-    if state_hash(head) != description["model_hash"]:
+    head_hash = description.get("head_hash", description["model_hash"])
+    if state_hash(head) != head_hash:
         raise ExportError(f"{folder}: the weights' hash is {state_hash(head)}, the description "
-                          f"says {description['model_hash']}; export the model again")
+                          f"says {head_hash}; export the model again")
     name = description["backbone"]["name"]
+    file = description["backbone"].get("file")
+    weights_path = folder / file if file else None
     try:
-        installed = weights_identity(name)
+        installed = weights_identity(name, weights_path=weights_path)
         if installed != description["backbone"]["weights_identity"]:
             raise ExportError(
                 f"{folder}: the {name} weights installed here ({installed}) are not those the "
                 f"model was trained on ({description['backbone']['weights_identity']}); "
                 "install the same weights package version")
+        tuned = installed if description["backbone"].get("finetune", "none") != "none" else None
+        if model_hash(head_hash, tuned and installed.removeprefix("sha256:")) != \
+                description["model_hash"]:
+            raise ExportError(f"{folder}: head and backbone do not make model "
+                              f"{description['model_hash']}; export the model again")
         if backbone is None:
-            backbone, spec = create_backbone(name)
+            backbone, spec = create_backbone(name, weights_path=weights_path)
         else:
             spec = get_spec(name)
     except BackboneError as exc:

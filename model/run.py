@@ -4,6 +4,8 @@ RUN/config.json      the RunConfig, as data
 RUN/metrics.jsonl    one JSON object per step/epoch
 RUN/last.pt          latest state (model, optimiser, RNG, epoch), for --resume
 RUN/best.pt          the checkpoint with the best validation FITB
+RUN/backbone-<hash>.safetensors  a fine-tuned backbone, written from a checkpoint when it is
+                     loaded, so feature extraction and export read it like any weights file
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class TrainedModel:
     types: tuple[str, ...]
     head: SATHead
     data_split: str
+    # The backbone weights the features come from, when not the backbone's own: a fine-tuned
+    # backbone of this run, or the local file named in the config.
+    backbone_weights: Path | None = None
 
     def embed(self, features: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
         self.head.eval()
@@ -58,7 +63,21 @@ class TrainedModel:
         )
 
     def model_hash(self) -> str:
-        return state_hash(self.head)
+        return model_hash(state_hash(self.head), self.backbone_sha256())
+
+    def backbone_sha256(self) -> str | None:
+        if self.backbone_weights is None or self.config.model.finetune == "none":
+            return None  # frozen: the head alone defines the model over fixed features
+        from model.backbones import file_sha256
+
+        return file_sha256(self.backbone_weights)
+
+
+def model_hash(head_hash: str, backbone_sha256: str | None) -> str:
+    """The head's hash for a frozen backbone; with a fine-tuned one, of both."""
+    if backbone_sha256 is None:
+        return head_hash
+    return hashlib.sha256(f"{head_hash}:{backbone_sha256}".encode()).hexdigest()[:16]
 
 
 def state_hash(module: torch.nn.Module) -> str:
@@ -98,7 +117,25 @@ def load_trained(run_dir: Path, which: str = BEST) -> TrainedModel:
     state = load_checkpoint(run_dir / which)
     head, config, types = head_from_checkpoint(state)
     head.eval()
-    return TrainedModel(config=config, types=types, head=head, data_split=state["split"])
+    weights = Path(config.model.backbone_weights) if config.model.backbone_weights else None
+    if "backbone" in state:
+        weights = write_backbone(run_dir, config.model.backbone, state["backbone"])
+    return TrainedModel(config=config, types=types, head=head, data_split=state["split"],
+                        backbone_weights=weights)
+
+
+def write_backbone(run_dir: Path, name: str, state: dict[str, torch.Tensor]) -> Path:
+    """The fine-tuned backbone of a checkpoint as a weights file named by its content."""
+    from model.backbones import save_feature_backbone
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(state.items()):
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    path = Path(run_dir) / f"backbone-{digest.hexdigest()[:16]}.safetensors"
+    if not path.is_file():
+        save_feature_backbone(name, state, path)
+    return path
 
 
 def write_config(run_dir: Path, config: RunConfig, extra: dict | None = None) -> None:

@@ -1,15 +1,18 @@
-"""The training job: one readable loop over cached backbone features.
+"""The training job: one readable loop, over cached features of a frozen backbone or over
+images through a backbone being fine-tuned.
 
-Runs on CPU or one GPU; checkpoints every epoch, atomically, with everything needed to
-resume (`resume=True` continues a killed run from its last completed epoch).
+Runs on CPU, one GPU, or several under torchrun (DDP); bf16 autocast and channels-last on
+GPU; checkpoints atomically with everything needed to resume mid-epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -32,6 +35,7 @@ from model.distributed import (
     shutdown,
 )
 from model.evaluate import evaluate_tasks, task_arrays
+from model.finetune import FeatureSource, ImageEncoder, set_trainable
 from model.io import atomic_write_text
 from model.net import SATHead
 from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
@@ -73,16 +77,49 @@ class _Log:
             self._file.close()
 
 
+def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for fp32."""
+    if name == "bf16":
+        return torch.bfloat16
+    if name == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
 class _TripletForward(torch.nn.Module):
     """One forward for the whole step: DDP expects a single forward per backward, and the
-    masks must be used inside it so their gradients are synchronised too."""
+    masks and the encoder must be used inside it so their gradients are synchronised too."""
 
-    def __init__(self, head: SATHead):
+    def __init__(self, head: SATHead, source: FeatureSource, encoder: ImageEncoder | None,
+                 autocast):
         super().__init__()
         self.head = head
+        self.encoder = encoder
+        self.source = source
+        self.autocast = autocast
 
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(features), self.head.space_masks()
+    def forward(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with self.autocast():
+            embeddings = self.head(self.source.batch(rows, self.encoder))
+        # losses in fp32: bf16's 8-bit mantissa is too coarse for margins of distances
+        return embeddings.float(), self.head.space_masks()
+
+
+def _encoder(config: RunConfig, device: torch.device) -> tuple[ImageEncoder, list]:
+    from model.backbones import create_backbone
+
+    mc = config.model
+    weights = mc.backbone_weights
+    backbone, spec = create_backbone(mc.backbone, weights_path=weights and Path(weights))
+    trainable = set_trainable(mc.backbone, backbone, mc.finetune)
+    encoder = ImageEncoder(backbone, spec, config.train.augment)
+    return encoder.to(device, memory_format=torch.channels_last).train(), trainable
 
 
 def train(
@@ -126,11 +163,15 @@ def train(
     train_items = sorted({item_index[i] for o in train_outfits for i in o.item_ids})
 
     head = SATHead(config.model, features.shape[1], len(data.types))
+    # the initial backbone's features: a fine-tuned backbone starts from them too
     head.set_feature_statistics(features[train_items])
     sampler = TripletSampler(train_outfits, item_index, item_types.numpy(), seed=tc.seed)
-    optimizer = torch.optim.Adam(
-        head.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay
-    )
+    encoder, groups = None, [{"params": list(head.parameters()), "lr": tc.learning_rate}]
+    if config.model.finetune != "none":
+        encoder, trainable = _encoder(config, device)
+        groups.append({"params": trainable,
+                       "lr": tc.backbone_learning_rate or tc.learning_rate})
+    optimizer = torch.optim.Adam(groups, weight_decay=tc.weight_decay)
     difficulty = torch.zeros(len(train_outfits))
     seen = torch.zeros(len(train_outfits), dtype=torch.bool)
     # `progress` is where the loop stands: epoch, the next batch inside it, the optimiser step
@@ -142,6 +183,8 @@ def train(
     if resume and (run_dir / LAST).exists():
         state = load_checkpoint(run_dir / LAST)
         head.load_state_dict(state["model"])
+        if encoder is not None:
+            encoder.backbone.load_state_dict(state["backbone"])
         optimizer.load_state_dict(state["optimizer"])
         difficulty, seen = state["difficulty"], state["difficulty_seen"]
         torch.set_rng_state(state["rng"])
@@ -152,11 +195,15 @@ def train(
         _truncate_log(run_dir / "metrics.jsonl", pos["step"])
 
     head.to(device)
-    step_module: torch.nn.Module = _TripletForward(head)
+    autocast = partial(_autocast, device, resolve_precision(tc.precision, device))
+    types_dev = item_types.to(device)
+    source = FeatureSource(features.to(device))
+    if encoder is not None:
+        source = _finetune_source(data, config, catalog, cache_dir, device, progress)
+    step_module: torch.nn.Module = _TripletForward(head, source, encoder, autocast)
     if d.enabled:
         step_module = DistributedDataParallel(
             step_module, device_ids=[device.index] if device.type == "cuda" else None)
-    features_dev, types_dev = features.to(device), item_types.to(device)
     valid_tasks = task_arrays(data, "valid", item_index)
     log = _Log(run_dir / "metrics.jsonl") if d.is_main else _Log(None)
     trained = TrainedModel(config=config, types=data.types, head=head, data_split=split)
@@ -165,6 +212,7 @@ def train(
         save_checkpoint(path, {
             "config": config.model_dump(), "types": list(data.types), "split": split,
             "in_dim": int(features.shape[1]), "model": _cpu_state(head),
+            **({"backbone": _cpu_state(encoder.backbone)} if encoder is not None else {}),
             "optimizer": optimizer.state_dict(), "difficulty": difficulty,
             "difficulty_seen": seen, "rng": torch.get_rng_state(),
             "position": json.dumps(pos), "epoch": pos["epoch"], "step": pos["step"],
@@ -176,11 +224,12 @@ def train(
     try:
         while pos["epoch"] < tc.epochs:
             epoch = pos["epoch"]
-            head.train()
+            step_module.train()
             triplets = sampler.sample(epoch)  # shuffled, reproducible from (seed, epoch)
-            columns = [torch.as_tensor(x) for x in
+            cap = tc.triplets_per_epoch or len(triplets)
+            columns = [torch.as_tensor(x)[:cap] for x in
                        (triplets.anchor, triplets.positive, triplets.negative, triplets.outfit)]
-            n_batches = (len(triplets) + tc.batch_size - 1) // tc.batch_size
+            n_batches = (len(columns[0]) + tc.batch_size - 1) // tc.batch_size
             bar = tqdm(
                 range(pos["batch"], n_batches), desc=f"epoch {epoch + 1}/{tc.epochs}",
                 unit="batch", initial=pos["batch"], total=n_batches, file=sys.stderr,
@@ -192,8 +241,7 @@ def train(
                 # each rank takes every world-th triplet of the global batch
                 a, p, n, o = (c[sl][d.rank :: d.world] for c in columns)
                 parts = _step_losses(
-                    step_module, head, features_dev, types_dev, a, p, n, o, difficulty, seen,
-                    config, d,
+                    step_module, head, types_dev, a, p, n, o, difficulty, seen, config, d,
                 )
                 optimizer.zero_grad(set_to_none=True)
                 parts["loss"].backward()
@@ -211,7 +259,8 @@ def train(
                 stop = broadcast_flag(False, d)
                 pos.update(epoch=tc.epochs if stop else epoch + 1, batch=0, epoch_loss=0.0)
                 continue
-            valid = _validate(trained, features_dev, types_dev, valid_tasks)
+            valid = _validate(trained, source.all_features(encoder, autocast), types_dev,
+                              valid_tasks)
             record = {"epoch": epoch, "step": pos["step"],
                       "train_loss": pos["epoch_loss"] / max(n_batches, 1),
                       **{f"valid_{k}": v for k, v in valid.items()}}
@@ -268,12 +317,31 @@ def _validate(trained: TrainedModel, features, item_types, tasks) -> dict:
     return evaluate_tasks(trained.scorer(embeddings, item_types), tasks)
 
 
-def _step_losses(step_module, head: SATHead, features, item_types, a, p, n, o, difficulty,
-                 seen, config, d: Dist):
+def _finetune_source(data, config: RunConfig, catalog, cache_dir, device: torch.device,
+                     progress: bool) -> FeatureSource:
+    from model.backbones import get_spec
+    from model.catalog import default_cache_dir
+    from model.images import cached_pixels
+
+    pixels = cached_pixels(data.root, catalog.item_ids, config.model.image_size,
+                           Path(cache_dir or default_cache_dir()),
+                           progress=None if progress else False)
+    if device.type == "cuda":
+        # resident on the GPU as uint8 (Polyvore at 112 px: 9.4 GB); batches are gathered
+        # and augmented there, never decoded per step
+        pixels = torch.from_numpy(pixels[:]).to(device)
+    features = catalog.features.to(device)
+    cnn_dim = get_spec(config.model.backbone).feature_dim
+    colour = features[:, cnn_dim:] if config.model.color_features else None
+    return FeatureSource(features, pixels=pixels, colour=colour)
+
+
+def _step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, seen, config,
+                 d: Dist):
     mc, lc = config.model, config.loss
-    dev = features.device
+    dev = item_types.device
     a, p, n = a.to(dev), p.to(dev), n.to(dev)
-    embeddings, masks = step_module(features[torch.cat([a, p, n])])
+    embeddings, masks = step_module(torch.cat([a, p, n]))
     f_a, f_p, f_n = embeddings.split(len(a))
     pair = head.pair_table[item_types[a], item_types[p]]
     d_ap = pair_distance(f_a, f_p, pair, masks, mc.normalize_spaces)
