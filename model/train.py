@@ -92,7 +92,7 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype)
 
 
-class _TripletForward(torch.nn.Module):
+class TripletForward(torch.nn.Module):
     """One forward for the whole step: DDP expects a single forward per backward, and the
     masks and the encoder must be used inside it so their gradients are synchronised too."""
 
@@ -111,12 +111,15 @@ class _TripletForward(torch.nn.Module):
         return embeddings.float(), self.head.space_masks()
 
 
-def _encoder(config: RunConfig, device: torch.device) -> tuple[ImageEncoder, list]:
+def build_encoder(config: RunConfig, device: torch.device, *, pretrained: bool = True
+                  ) -> tuple[ImageEncoder, list]:
+    """The backbone being fine-tuned, and its trainable parameters (`model.finetune`)."""
     from model.backbones import create_backbone
 
     mc = config.model
     weights = mc.backbone_weights
-    backbone, spec = create_backbone(mc.backbone, weights_path=weights and Path(weights))
+    backbone, spec = create_backbone(mc.backbone, pretrained=pretrained,
+                                     weights_path=weights and Path(weights))
     trainable = set_trainable(mc.backbone, backbone, mc.finetune)
     encoder = ImageEncoder(backbone, spec, config.train.augment)
     return encoder.to(device, memory_format=torch.channels_last).train(), trainable
@@ -168,7 +171,7 @@ def train(
     sampler = TripletSampler(train_outfits, item_index, item_types.numpy(), seed=tc.seed)
     encoder, groups = None, [{"params": list(head.parameters()), "lr": tc.learning_rate}]
     if config.model.finetune != "none":
-        encoder, trainable = _encoder(config, device)
+        encoder, trainable = build_encoder(config, device)
         groups.append({"params": trainable,
                        "lr": tc.backbone_learning_rate or tc.learning_rate})
     optimizer = torch.optim.Adam(groups, weight_decay=tc.weight_decay)
@@ -200,7 +203,7 @@ def train(
     source = FeatureSource(features.to(device))
     if encoder is not None:
         source = _finetune_source(data, config, catalog, cache_dir, device, progress)
-    step_module: torch.nn.Module = _TripletForward(head, source, encoder, autocast)
+    step_module: torch.nn.Module = TripletForward(head, source, encoder, autocast)
     if d.enabled:
         step_module = DistributedDataParallel(
             step_module, device_ids=[device.index] if device.type == "cuda" else None)
@@ -240,7 +243,7 @@ def train(
                 sl = slice(b * tc.batch_size, (b + 1) * tc.batch_size)
                 # each rank takes every world-th triplet of the global batch
                 a, p, n, o = (c[sl][d.rank :: d.world] for c in columns)
-                parts = _step_losses(
+                parts = step_losses(
                     step_module, head, types_dev, a, p, n, o, difficulty, seen, config, d,
                 )
                 optimizer.zero_grad(set_to_none=True)
@@ -336,7 +339,7 @@ def _finetune_source(data, config: RunConfig, catalog, cache_dir, device: torch.
     return FeatureSource(features, pixels=pixels, colour=colour)
 
 
-def _step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, seen, config,
+def step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, seen, config,
                  d: Dist):
     mc, lc = config.model, config.loss
     dev = item_types.device

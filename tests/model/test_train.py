@@ -62,7 +62,7 @@ KILLER = textwrap.dedent("""
     from model.config import load_config
 
     data, run, cache, kill_at, *overrides = sys.argv[1:]
-    real, calls = t._step_losses, [0]
+    real, calls = t.step_losses, [0]
 
     def dying(*args, **kwargs):
         calls[0] += 1
@@ -70,7 +70,7 @@ KILLER = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no flush: a real kill
         return real(*args, **kwargs)
 
-    t._step_losses = dying
+    t.step_losses = dying
     t.train(Path(data), "nondisjoint", Path(run), load_config(None, overrides),
             cache_dir=Path(cache), progress=False)
 """)
