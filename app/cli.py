@@ -41,10 +41,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from model.config import load_config
+    from model.config import RunConfig, load_config
     from model.train import train
 
-    config = load_config(Path(args.config) if args.config else None, args.set or [])
+    run_config = Path(args.out) / "config.json"
+    if args.resume and run_config.is_file() and not (args.config or args.set or args.preset):
+        # a resumed run keeps the config it started with, whatever machine it resumes on
+        config = RunConfig.model_validate(json.loads(run_config.read_text())["config"])
+    else:
+        config = load_config(Path(args.config) if args.config else None, args.set or [],
+                             preset=args.preset or "auto")
     result = train(Path(args.data), args.split, Path(args.out), config, resume=args.resume,
                    progress=not args.quiet)
     if os.environ.get("RANK", "0") != "0":
@@ -58,9 +64,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from model.evaluate import evaluate_run
 
-    result = evaluate_run(Path(args.run), Path(args.data), args.split, args.subset,
-                          progress=not args.quiet)
-    print(json.dumps(result))
+    # one JSON object per subset (a line each), every one naming its split and subset
+    for subset in dict.fromkeys(args.subset or ["test"]):
+        result = evaluate_run(Path(args.run), Path(args.data), args.split, subset,
+                              progress=not args.quiet)
+        print(json.dumps(result), flush=True)
     return EXIT_OK
 
 
@@ -68,7 +76,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     from model.ablation import run_ablation, side_by_side
 
     rows = run_ablation(Path(args.data), args.split, Path(args.out), seeds=args.seeds,
-                        overrides=args.set or [], subset=args.subset,
+                        overrides=args.set or [], subset=args.subset, preset=args.preset,
                         report=lambda row: print(json.dumps(row), flush=True))
     print(side_by_side(rows))
     return EXIT_OK
@@ -139,6 +147,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from model.report.config import ReportConfig
+    from model.report.write import write_report
+
+    try:
+        config = ReportConfig(gallery_size=args.gallery, section_size=args.gallery)
+    except ValidationError as exc:
+        return _fail(f"--gallery: {exc.errors()[0]['msg']}")
+    summary = write_report(Path(args.run), Path(args.data), Path(args.out), split=args.split,
+                           subset=args.subset,
+                           ablation_dir=Path(args.ablation) if args.ablation else None,
+                           auto_ablation=not args.no_ablation, config=config,
+                           progress=not args.quiet)
+    against = f", against {summary.ablation}" if summary.ablation else ""
+    print(f"wrote {summary.out / 'index.html'}: {summary.n_questions} FITB questions{against}, "
+          f"{summary.seconds:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
@@ -167,17 +196,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--config", help="a TOML or JSON RunConfig file")
+    p.add_argument("--preset", choices=["auto", "offline", "paper"],
+                   help="starting config: offline (frozen EfficientNet-Lite0, cached features), "
+                   "paper (VGG13 fine-tuned at 112 px); auto (default): paper where a CUDA "
+                   "device is visible, else offline")
+    p.add_argument("--config", help="a TOML or JSON RunConfig file, applied over the preset")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config value, e.g. loss.sat_lambda=0 (repeatable)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (with its stored config unless overridden)")
     p.add_argument("--quiet", action="store_true")
 
     p = add("evaluate", cmd_evaluate, "FITB accuracy and compatibility AUC of a run, as JSON")
     p.add_argument("--run", required=True)
     p.add_argument("--data", required=True)
-    p.add_argument("--split", default="nondisjoint", choices=["nondisjoint", "disjoint"])
-    p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--split", choices=["nondisjoint", "disjoint"],
+                   help="the split the run was trained on (the default); another is refused")
+    p.add_argument("--subset", action="append", choices=["train", "valid", "test"],
+                   help="subset(s) to score, one JSON line each (repeatable; default test)")
     p.add_argument("--quiet", action="store_true")
 
     p = add("ablate", cmd_ablate, "train SAT and its lambda = 0 ablation with the same seeds "
@@ -187,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the runs (resumed if present)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--preset", default="auto", choices=["auto", "offline", "paper"],
+                   help="starting config of both variants (see train --preset)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="config override for both variants (repeatable)")
 
@@ -217,6 +255,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="default: LOOKBOOK_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, help="default: LOOKBOOK_PORT or 8000")
     p.add_argument("--workers", type=int, help="processes (default: LOOKBOOK_WORKERS or 1)")
+
+    p = add("report", cmd_report, "an HTML report of a run: training curves, metrics (beside "
+            "its lambda = 0 ablation when present) and galleries of FITB questions")
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="report folder (index.html); an old report "
+                   "there is replaced")
+    p.add_argument("--split", choices=["nondisjoint", "disjoint"],
+                   help="default: the split the run was trained on (the only one allowed)")
+    p.add_argument("--subset", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--ablation", help="the lambda = 0 run to compare with; by default the "
+                   "twin `lookbook ablate` wrote beside --run, if any")
+    p.add_argument("--no-ablation", action="store_true", help="do not look for the twin")
+    p.add_argument("--gallery", type=int, default=12, help="questions per gallery section")
+    p.add_argument("--quiet", action="store_true")
 
     p = add("demo", cmd_demo, "sample catalog -> train -> evaluate -> build-index -> serve")
     p.add_argument("--workdir", default="lookbook-demo")

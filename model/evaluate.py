@@ -110,9 +110,12 @@ def unseen_answers(data: PolyvoreData, subset: str) -> np.ndarray:
 
 
 def evaluate_run(
-    run_dir, data_root, split: str, subset: str, *, cache_dir=None, progress: bool = False
+    run_dir, data_root, split: str | None, subset: str, *, cache_dir=None,
+    progress: bool = False,
 ) -> dict:
-    """`lookbook evaluate`: the run's best checkpoint on one subset of one split."""
+    """`lookbook evaluate`: the run's best checkpoint on one subset of its split (`split`
+    None: the run's own; another split is refused: its test outfits hold items the run
+    trained on)."""
     from pathlib import Path
 
     from model.catalog import catalog_features, check_types
@@ -121,6 +124,11 @@ def evaluate_run(
     from model.run import load_trained
 
     trained = load_trained(Path(run_dir))
+    split = split or trained.data_split
+    if split != trained.data_split:
+        raise ValueError(f"the run was trained on the {trained.data_split} split; scoring it on "
+                         f"{split} would count items it trained on: use --split "
+                         f"{trained.data_split} or train on {split}")
     # train outfits too: they say which answers the model may have seen
     data = load_polyvore(Path(data_root), split, subsets=tuple(dict.fromkeys(("train", subset))))
     check_types(data, trained.types)

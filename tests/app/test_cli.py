@@ -39,6 +39,26 @@ def test_evaluate_prints_one_json_object(pipeline, capsys, monkeypatch):
     assert result["split"] == "nondisjoint" and result["subset"] == "test"
 
 
+def test_evaluate_reports_each_subset_of_the_runs_split(pipeline, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKBOOK_CACHE", str(pipeline.cache.parent))
+    code = main(["evaluate", "--run", str(pipeline.run), "--data", str(pipeline.data),
+                 "--subset", "valid", "--subset", "test", "--quiet"])
+    assert code == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["split"], r["subset"]) for r in rows] == [("nondisjoint", "valid"),
+                                                         ("nondisjoint", "test")]
+    assert all(0.0 <= r["fitb_accuracy"] <= 1.0 and r["fitb_accuracy_by_type"] for r in rows)
+
+
+def test_evaluate_refuses_another_split_than_the_runs(pipeline, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKBOOK_CACHE", str(pipeline.cache.parent))
+    code = main(["evaluate", "--run", str(pipeline.run), "--data", str(pipeline.data),
+                 "--split", "disjoint", "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "trained on the nondisjoint split" in err and err.count("\n") == 1
+
+
 def test_evaluate_without_a_run_says_so(tiny_catalog, tmp_path, capsys):
     code = main(["evaluate", "--run", str(tmp_path / "none"), "--data", str(tiny_catalog)])
     assert code == 1
