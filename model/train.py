@@ -159,6 +159,7 @@ def train(
     if not d.is_main:
         barrier(d)  # rank 0 extracts and caches the features; the others then read the cache
     catalog = catalog_features(data, config, cache_dir, progress)
+    pixels = _pixels(data, config, catalog, cache_dir, progress)  # None unless fine-tuning
     if d.is_main:
         barrier(d)
     item_index, item_types, features = catalog.item_index, catalog.item_types, catalog.features
@@ -202,7 +203,7 @@ def train(
     types_dev = item_types.to(device)
     source = FeatureSource(features.to(device))
     if encoder is not None:
-        source = _finetune_source(data, config, catalog, cache_dir, device, progress)
+        source = _finetune_source(config, catalog, pixels, device)
     step_module: torch.nn.Module = TripletForward(head, source, encoder, autocast)
     if d.enabled:
         step_module = DistributedDataParallel(
@@ -320,15 +321,20 @@ def _validate(trained: TrainedModel, features, item_types, tasks) -> dict:
     return evaluate_tasks(trained.scorer(embeddings, item_types), tasks)
 
 
-def _finetune_source(data, config: RunConfig, catalog, cache_dir, device: torch.device,
-                     progress: bool) -> FeatureSource:
-    from model.backbones import get_spec
+def _pixels(data, config: RunConfig, catalog, cache_dir, progress: bool):
+    if config.model.finetune == "none":
+        return None
     from model.catalog import default_cache_dir
     from model.images import cached_pixels
 
-    pixels = cached_pixels(data.root, catalog.item_ids, config.model.image_size,
-                           Path(cache_dir or default_cache_dir()),
-                           progress=None if progress else False)
+    return cached_pixels(data.root, catalog.item_ids, config.model.image_size,
+                         Path(cache_dir or default_cache_dir()),
+                         progress=None if progress else False)
+
+
+def _finetune_source(config: RunConfig, catalog, pixels, device: torch.device) -> FeatureSource:
+    from model.backbones import get_spec
+
     if device.type == "cuda":
         # resident on the GPU as uint8 (Polyvore at 112 px: 9.4 GB); batches are gathered
         # and augmented there, never decoded per step
