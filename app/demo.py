@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -30,7 +31,9 @@ def run_demo(workdir: Path, *, host: str, port: int, serve: bool = True, seed: i
     # The demo always trains afresh: its run folder is its own, not a user's.
     shutil.rmtree(run, ignore_errors=True)
     _say("training (EfficientNet-Lite0 features, cached after the first run)")
-    if code := cli(["train", "--data", str(data), "--split", SPLIT, "--out", str(run)]):
+    # offline even where a GPU is visible: the demo must not need torchvision's download
+    if code := cli(["train", "--data", str(data), "--split", SPLIT, "--out", str(run),
+                    "--preset", "offline"]):
         return code
     _say("evaluating on the test split")
     if code := cli(["evaluate", "--run", str(run), "--data", str(data), "--split", SPLIT,
@@ -47,6 +50,9 @@ def run_demo(workdir: Path, *, host: str, port: int, serve: bool = True, seed: i
              f"-H 'content-type: application/json' -d '{example}'")
     if not serve:
         return 0
+    # the page at / shows the catalog's pictures from the sample's own image folder
+    os.environ.setdefault("LOOKBOOK_IMAGES_DIR", str(data / "images"))
+    _say(f"the demo page: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     return cli(["serve", "--artifacts", str(artifacts), "--host", host, "--port", str(port)])
 
 

@@ -9,12 +9,14 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api.openapi import install_request_schemas
 from app.api.routes import admin, catalog, embed, health, recommend
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.middleware import RequestMiddleware
-from app.errors import install_error_handlers
-from app.state import load_served
+from app.core.reload_sync import follow, load_at_start
+from app.errors import COMMON_RESPONSES, install_error_handlers
+from app.web.page import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,16 +28,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the pool that runs the `def` routes: bounds concurrent CNN passes and scoring
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         # A bundle that fails its checks stops start-up with the reason, rather than serving.
-        served = await anyio.to_thread.run_sync(load_served, settings.artifacts)
+        # With a reload folder, a worker starting after a reload joins its siblings' bundle.
+        served = await anyio.to_thread.run_sync(load_at_start, settings.reload_dir,
+                                                settings.artifacts)
         app.state.served = served
         metrics.set_bundle(served.catalog.manifest.model_hash, served.generation)
+        follower = None
+        if settings.reload_dir is not None:
+            follower = asyncio.create_task(
+                follow(app, settings.reload_dir, settings.reload_poll_seconds))
         yield
+        if follower is not None:
+            follower.cancel()
 
     app = FastAPI(
         title="Lookbook",
         version="0.2.0",
         summary="Outfit compatibility and fill-in-the-blank recommendations (SAT model)",
         lifespan=lifespan,
+        responses=COMMON_RESPONSES,
     )
     app.state.metrics = metrics
     app.state.reload_lock = asyncio.Lock()
@@ -45,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(embed.router)
     app.include_router(catalog.router)
     app.include_router(health.router)
+    install_web(app)  # the demo page at /, over the routes above
+    install_request_schemas(app)  # /fitb and /compatibility parse their bodies themselves
     if settings.admin_token is not None and settings.admin_token.get_secret_value():
         app.include_router(admin.router)
     if settings.cors_origins:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 EXAMPLE_TOP, EXAMPLE_SKIRT = "102943497", "101763973"
 EXAMPLE_SHOES = ["100758053", "100761358", "101173752", "109671195"]
 EXAMPLE_BAG, EXAMPLE_NECKLACE = "103350738", "100477325"
+# the file part a multipart example names (the docs page offers a file picker for it)
+EXAMPLE_PART = "photo"
 # a 4x4 dark-red PNG: enough to show the shape of an upload
 EXAMPLE_IMAGE = ("iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAFElEQVR42mPcoGDAAANMDEgANwcAM4Q"
                  "BCFyPO7QAAAAASUVORK5CYII=")
@@ -34,18 +36,28 @@ class OutfitItem(BaseModel):
     image_base64: str | None = Field(
         None, min_length=1, description="an uploaded product photo (JPEG, PNG or WebP), base64; "
         "a data: URL is accepted too. Needs `type`, and a bundle with a model/ folder")
+    file: str | None = Field(
+        None, min_length=1, max_length=64, examples=[EXAMPLE_PART],
+        description="multipart/form-data requests only: the name of the file part that holds "
+        "this item's photo (JPEG, PNG or WebP). Needs `type`, and a bundle with a model/ folder")
     type: str | None = Field(None, max_length=64, examples=["tops"],
                              description="semantic category of the uploaded photo (GET /types)")
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        if (self.item_id is None) == (self.image_base64 is None):
-            raise ValueError("give either item_id or image_base64 (with type), not both")
-        if self.image_base64 is not None and self.type is None:
+        given = [self.item_id is not None, self.image_base64 is not None, self.file is not None]
+        if sum(given) != 1:
+            raise ValueError("give either item_id, or one upload (image_base64 or file) with "
+                             "its type, not both")
+        if self.item_id is None and self.type is None:
             raise ValueError("an uploaded image needs its type (GET /types lists them)")
         if self.item_id is not None and self.type is not None:
             raise ValueError("type is only for uploaded images; a catalog item has its own")
         return self
+
+    @property
+    def is_upload(self) -> bool:
+        return self.item_id is None
 
 
 class FitbRequest(BaseModel):
@@ -75,6 +87,15 @@ class FitbRequest(BaseModel):
     diversity: float | None = Field(
         None, ge=0.0, le=1.0, description="maximal-marginal-relevance weight: 1 = plain "
         "ranking, lower trades score for variety among the results")
+
+
+# The JSON of the multipart variants: an outfit with one photo, sent as the file part "photo"
+FITB_MULTIPART_EXAMPLE = {"outfit": [{"item_id": EXAMPLE_TOP},
+                                     {"file": EXAMPLE_PART, "type": "bottoms"}],
+                          "blank_type": "shoes", "k": 5}
+COMPATIBILITY_MULTIPART_EXAMPLE = {"outfit": [{"item_id": EXAMPLE_TOP},
+                                              {"item_id": EXAMPLE_SKIRT},
+                                              {"file": EXAMPLE_PART, "type": "shoes"}]}
 
 
 class RankedItem(BaseModel):
@@ -137,6 +158,13 @@ class Item(BaseModel):
     image_url: str = Field(description="path of the item's image on this service")
 
 
+class ItemPage(BaseModel):
+    items: list[Item] = Field(description="catalog order; items removed from stock are left out")
+    total: int = Field(description="items of this type (or all types) in the catalog")
+    offset: int
+    limit: int
+
+
 class TypeInfo(BaseModel):
     name: str
     n_items: int = Field(description="catalog items of this type")
@@ -164,7 +192,9 @@ class Ready(BaseModel):
     uploads: bool = Field(description="whether uploaded images can be embedded (model/ loaded)")
     backbone: str | None
     loaded_at: str
-    generation: int = Field(description="1 at start-up, +1 per successful reload")
+    generation: int = Field(description="1 at start-up, +1 per successful reload (counted "
+                            "across the worker processes)")
+    pid: int = Field(description="the worker process that answered")
 
 
 class ReloadRequest(BaseModel):

@@ -1,18 +1,24 @@
-"""GET /items/{id}, GET /items/{id}/image, GET /types: the catalog as the service knows it."""
+"""GET /items, GET /items/{id}, GET /items/{id}/image, GET /types: the catalog as the service
+knows it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+import numpy as np
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from app.api.deps import CatalogDep, SettingsDep
-from app.errors import NotFound, UnknownItem
-from app.schemas import EXAMPLE_TOP, Item, TypeInfo, Types
+from app.errors import NotFound, UnknownItem, UnknownType
+from app.schemas import EXAMPLE_TOP, Item, ItemPage, TypeInfo, Types
 
 router = APIRouter(tags=["catalog"])
+# the path parameter of the item routes, with an id of the demo catalog to try them with
+ItemId = Annotated[str, PathParam(description="a catalog item id", examples=[EXAMPLE_TOP])]
 
 
 def _item(catalog, item_id: str) -> dict:
@@ -22,14 +28,42 @@ def _item(catalog, item_id: str) -> dict:
     return catalog.items[row]
 
 
-@router.get("/items/{item_id}", response_model=Item, summary="A catalog item's public fields",
-            responses={404: {"description": "no such item"}})
-def get_item(item_id: str, catalog: CatalogDep) -> Item:
-    item = _item(catalog, item_id)
+def _public(item: dict) -> Item:
     category = item.get("category_id")
     return Item(item_id=item["item_id"], type=item["type"],
                 category_id=None if category is None else str(category),
                 title=item.get("title", ""), image_url=f"/items/{item['item_id']}/image")
+
+
+@router.get("/items", response_model=ItemPage, summary="Browse the catalog, a page at a time",
+            responses={422: {"description": "unknown type, or a limit out of range"}})
+async def list_items(
+    catalog: CatalogDep,
+    type_: Annotated[str | None, Query(alias="type", examples=["shoes"],
+                                       description="only this semantic type (GET /types)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="items per page")] = 24,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> ItemPage:
+    """Live catalog items in catalog order, for pickers such as the demo page's."""
+    # vectorised over the catalog's type column, no Python loop over items: cheap enough for
+    # the event loop, like the other catalog-only requests
+    if type_ is None:
+        rows = np.arange(len(catalog.items))
+    elif type_ in catalog.types:
+        types = catalog.scorer.item_types.numpy()
+        rows = np.flatnonzero(types == catalog.types.index(type_))
+    else:
+        raise UnknownType(f"type {type_!r} is not one of {', '.join(catalog.types)}")
+    rows = np.setdiff1d(rows, catalog.removed)  # removed from stock: not offered
+    page = rows[offset:offset + limit]
+    return ItemPage(items=[_public(catalog.items[int(r)]) for r in page], total=len(rows),
+                    offset=offset, limit=limit)
+
+
+@router.get("/items/{item_id}", response_model=Item, summary="A catalog item's public fields",
+            responses={404: {"description": "no such item"}})
+def get_item(item_id: ItemId, catalog: CatalogDep) -> Item:
+    return _public(_item(catalog, item_id))
 
 
 get_item.__doc__ = f"For example `/items/{EXAMPLE_TOP}` on the demo catalog."
@@ -39,7 +73,8 @@ get_item.__doc__ = f"For example `/items/{EXAMPLE_TOP}` on the demo catalog."
             summary="A catalog item's image",
             responses={200: {"content": {"image/jpeg": {}}},
                        404: {"description": "no such item, or no images folder configured"}})
-def get_item_image(item_id: str, catalog: CatalogDep, settings: SettingsDep) -> FileResponse:
+def get_item_image(item_id: ItemId, catalog: CatalogDep,
+                   settings: SettingsDep) -> FileResponse:
     item = _item(catalog, item_id)
     if settings.images_dir is None:
         raise NotFound("this service has no images folder; set LOOKBOOK_IMAGES_DIR to the "
