@@ -41,6 +41,11 @@ class ModelConfig(_Frozen):
     # FITB search into one inner-product search (index/) and keeps the completed-outfit
     # compatibility score monotone in the FITB ranking.
     distance: Literal["l2", "squared_l2"] = "squared_l2"
+    # The optional text branch (docs/method.md, "Losses" 6): item titles encoded once by a
+    # frozen text encoder, projected into the general space, tied to f(x) by the
+    # visual-semantic loss during training only (serving embeds images alone).
+    text_encoder: Literal["none", "minilm", "hashed"] = "none"
+    text_dim: int = 512  # the hashed encoder's width; MiniLM's is fixed at 384
 
 
 class LossConfig(_Frozen):
@@ -57,6 +62,10 @@ class LossConfig(_Frozen):
     similarity_weight: float = 0.1
     mask_l1_weight: float = 5e-4
     embedding_l2_weight: float = 5e-4
+    # Text terms, when model.text_encoder is set; the type-aware reference's weights
+    # (mvasil/fashion-compatibility main.py: --vse_loss 5e-3, --sim_t_loss 5e-5).
+    vse_weight: float = 5e-3
+    text_similarity_weight: float = 5e-5
 
 
 class TrainConfig(_Frozen):

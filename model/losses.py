@@ -100,3 +100,59 @@ def update_outfit_difficulty(
 ) -> None:
     total, count = outfit_difficulty_sums(len(state), outfit, difficulty)
     apply_outfit_difficulty(state, seen, total, count, momentum)
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of `values` where `mask` holds; 0 (still part of the graph) where it never does."""
+    kept = torch.where(mask, values, torch.zeros_like(values))
+    return kept.sum() / mask.sum().clamp_min(1)
+
+
+def visual_semantic_loss(
+    image_emb: torch.Tensor,
+    text_emb: torch.Tensor,
+    has_text: torch.Tensor,
+    margin: float,
+    groups: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Visual-semantic term (docs/method.md, "Losses" 6): each item with text must sit nearer
+    its own (projected) text than any other in-batch item's text, by `margin`, and its text
+    nearer its own image than any other item's image.
+
+    image_emb, text_emb: (B, D), row i of both is item i; has_text: (B,) bool. Items without
+    text neither anchor a term nor serve as a text negative. `groups` ((B,) ids, optional):
+    rows of one group are not each other's negatives; a batch of triplets repeats items, and
+    two items may share one title. The hinge is averaged over every (anchor, negative) pair
+    of each direction, then over the two directions; 0 when no pair exists.
+    """
+    b = image_emb.shape[0]
+    # exact distances: the matrix-product shortcut leaves ~1e-3 where a distance is 0
+    d = torch.cdist(image_emb, text_emb, compute_mode="donot_use_mm_for_euclid_dist")
+    own = d.diagonal().unsqueeze(1)  # (B, 1): image i to its own text
+    if groups is None:
+        distinct = ~torch.eye(b, dtype=torch.bool, device=d.device)
+    else:
+        distinct = groups.unsqueeze(1) != groups.unsqueeze(0)
+    has = has_text.bool()
+    anchors = has.unsqueeze(1) & distinct
+    # [i, j]: image i against text j (j needs a text), then text i against image j
+    image_to_text = _masked_mean(F.relu(own - d + margin), anchors & has.unsqueeze(0))
+    text_to_image = _masked_mean(F.relu(own - d.T + margin), anchors)
+    return (image_to_text + text_to_image) / 2
+
+
+def text_similarity_loss(
+    t_a: torch.Tensor,
+    t_p: torch.Tensor,
+    t_n: torch.Tensor,
+    has_a: torch.Tensor,
+    has_p: torch.Tensor,
+    has_n: torch.Tensor,
+    margin: float,
+) -> torch.Tensor:
+    """`similarity_loss` on the projected texts, max(0, D(p,n) - D(p,a) + margin), averaged
+    over the triplets whose three items all have text; 0 when none has."""
+    d_pn = (t_p - t_n).norm(dim=-1)
+    d_pa = (t_p - t_a).norm(dim=-1)
+    valid = has_a.bool() & has_p.bool() & has_n.bool()
+    return _masked_mean(F.relu(d_pn - d_pa + margin), valid)

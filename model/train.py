@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
@@ -40,6 +41,7 @@ from model.io import atomic_write_text
 from model.net import SATHead
 from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
 from model.scoring import pair_distance
+from model.text_branch import TextBranch, TextSide
 
 STEP_LOG_EVERY = 20
 
@@ -97,18 +99,24 @@ class TripletForward(torch.nn.Module):
     masks and the encoder must be used inside it so their gradients are synchronised too."""
 
     def __init__(self, head: SATHead, source: FeatureSource, encoder: ImageEncoder | None,
-                 autocast):
+                 autocast, text: TextSide | None = None):
         super().__init__()
         self.head = head
         self.encoder = encoder
         self.source = source
         self.autocast = autocast
+        self.text_branch = text.branch if text is not None else None
+        self.text = text
 
-    def forward(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, rows: torch.Tensor):
+        """General embeddings of `rows`, the masks, and the rows' projected texts (or None)."""
         with self.autocast():
             embeddings = self.head(self.source.batch(rows, self.encoder))
+            texts = None
+            if self.text_branch is not None:
+                texts = self.text_branch(self.text.features[rows]).float()
         # losses in fp32: bf16's 8-bit mantissa is too coarse for margins of distances
-        return embeddings.float(), self.head.space_masks()
+        return embeddings.float(), self.head.space_masks(), texts
 
 
 def build_encoder(config: RunConfig, device: torch.device, *, pretrained: bool = True
@@ -160,6 +168,7 @@ def train(
         barrier(d)  # rank 0 extracts and caches the features; the others then read the cache
     catalog = catalog_features(data, config, cache_dir, progress)
     pixels = _pixels(data, config, catalog, cache_dir, progress)  # None unless fine-tuning
+    text = _text_side(data, config, catalog, cache_dir, progress)  # None unless text is on
     if d.is_main:
         barrier(d)
     item_index, item_types, features = catalog.item_index, catalog.item_types, catalog.features
@@ -175,6 +184,8 @@ def train(
         encoder, trainable = build_encoder(config, device)
         groups.append({"params": trainable,
                        "lr": tc.backbone_learning_rate or tc.learning_rate})
+    if text is not None:
+        groups.append({"params": list(text.branch.parameters()), "lr": tc.learning_rate})
     optimizer = torch.optim.Adam(groups, weight_decay=tc.weight_decay)
     difficulty = torch.zeros(len(train_outfits))
     seen = torch.zeros(len(train_outfits), dtype=torch.bool)
@@ -189,6 +200,8 @@ def train(
         head.load_state_dict(state["model"])
         if encoder is not None:
             encoder.backbone.load_state_dict(state["backbone"])
+        if text is not None:
+            text.branch.load_state_dict(state["text_branch"])
         optimizer.load_state_dict(state["optimizer"])
         difficulty, seen = state["difficulty"], state["difficulty_seen"]
         torch.set_rng_state(state["rng"])
@@ -204,7 +217,9 @@ def train(
     source = FeatureSource(features.to(device))
     if encoder is not None:
         source = _finetune_source(config, catalog, pixels, device)
-    step_module: torch.nn.Module = TripletForward(head, source, encoder, autocast)
+    if text is not None:
+        text = text.to(device)
+    step_module: torch.nn.Module = TripletForward(head, source, encoder, autocast, text)
     if d.enabled:
         step_module = DistributedDataParallel(
             step_module, device_ids=[device.index] if device.type == "cuda" else None)
@@ -217,6 +232,7 @@ def train(
             "config": config.model_dump(), "types": list(data.types), "split": split,
             "in_dim": int(features.shape[1]), "model": _cpu_state(head),
             **({"backbone": _cpu_state(encoder.backbone)} if encoder is not None else {}),
+            **({"text_branch": _cpu_state(text.branch)} if text is not None else {}),
             "optimizer": optimizer.state_dict(), "difficulty": difficulty,
             "difficulty_seen": seen, "rng": torch.get_rng_state(),
             "position": json.dumps(pos), "epoch": pos["epoch"], "step": pos["step"],
@@ -246,6 +262,7 @@ def train(
                 a, p, n, o = (c[sl][d.rank :: d.world] for c in columns)
                 parts = step_losses(
                     step_module, head, types_dev, a, p, n, o, difficulty, seen, config, d,
+                    text,
                 )
                 optimizer.zero_grad(set_to_none=True)
                 parts["loss"].backward()
@@ -321,6 +338,21 @@ def _validate(trained: TrainedModel, features, item_types, tasks) -> dict:
     return evaluate_tasks(trained.scorer(embeddings, item_types), tasks)
 
 
+def _text_side(data, config: RunConfig, catalog, cache_dir, progress: bool) -> TextSide | None:
+    if config.model.text_encoder == "none":
+        return None
+    from model.catalog import default_cache_dir
+    from model.text import cached_text_features, catalog_texts
+
+    texts = catalog_texts(data, catalog.item_ids)
+    features = cached_text_features(texts, encoder=config.model.text_encoder,
+                                    dim=config.model.text_dim,
+                                    cache_dir=Path(cache_dir or default_cache_dir()),
+                                    progress=None if progress else False)
+    branch = TextBranch(features.features.shape[1], config.model.embedding_dim)
+    return TextSide.build(branch, features.features, features.has_text, texts)
+
+
 def _pixels(data, config: RunConfig, catalog, cache_dir, progress: bool):
     if config.model.finetune == "none":
         return None
@@ -346,11 +378,12 @@ def _finetune_source(config: RunConfig, catalog, pixels, device: torch.device) -
 
 
 def step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, seen, config,
-                 d: Dist):
+                 d: Dist, text: TextSide | None = None):
     mc, lc = config.model, config.loss
     dev = item_types.device
     a, p, n = a.to(dev), p.to(dev), n.to(dev)
-    embeddings, masks = step_module(torch.cat([a, p, n]))
+    rows = torch.cat([a, p, n])
+    embeddings, masks, texts = step_module(rows)
     f_a, f_p, f_n = embeddings.split(len(a))
     pair = head.pair_table[item_types[a], item_types[p]]
     d_ap = pair_distance(f_a, f_p, pair, masks, mc.normalize_spaces)
@@ -371,6 +404,17 @@ def step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, 
     l1 = losses.mask_l1(masks)
     l2 = losses.embedding_l2(f_a, f_p, f_n)
     total = sat + lc.similarity_weight * sim + lc.mask_l1_weight * l1 + lc.embedding_l2_weight * l2
+    text_parts = {}
+    if texts is not None:
+        has, group = text.has_text[rows], text.groups[rows]
+        # f(x) normalised: the projected texts are unit vectors, and the margin reads alike
+        vse = losses.visual_semantic_loss(F.normalize(embeddings, dim=1), texts, has,
+                                          lc.margin, groups=group)
+        t_a, t_p, t_n = texts.split(len(a))
+        h_a, h_p, h_n = has.split(len(a))
+        tsim = losses.text_similarity_loss(t_a, t_p, t_n, h_a, h_p, h_n, lc.margin)
+        total = total + lc.vse_weight * vse + lc.text_similarity_weight * tsim
+        text_parts = {"vse_loss": vse, "text_similarity_loss": tsim}
     return {
         "loss": total,
         "sat_loss": sat,
@@ -378,4 +422,5 @@ def step_losses(step_module, head: SATHead, item_types, a, p, n, o, difficulty, 
         "mask_l1": l1,
         "embedding_l2": l2,
         "triplet_accuracy": (d_ap < d_an).float().mean(),
+        **text_parts,
     }

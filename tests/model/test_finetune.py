@@ -144,3 +144,32 @@ def test_presets():
     # overrides apply over a preset
     assert load_config(None, ["model.image_size=224"], preset="paper").model.image_size == 224
     assert get_spec(paper.model.backbone).feature_dim == 512
+
+
+def test_text_branch_trains_beside_the_images(trained, tmp_path):
+    """`model.text_encoder`: the titles' hashed features, projected and tied to f(x) by the
+    visual-semantic loss; its terms are logged and its weights checkpointed, and a resumed
+    run reloads them."""
+    import json
+
+    from model.train import train
+
+    config = load_config(None, ["model.image_size=64", "train.epochs=1",
+                                "model.text_encoder=hashed", "model.text_dim=256",
+                                "train.batch_size=64", "train.triplets_per_epoch=1280"])
+    run = tmp_path / "run"
+    result = train(trained.data, "nondisjoint", run, config, cache_dir=trained.cache,
+                   progress=False)
+    assert result.epochs_run == 1
+    steps = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
+             if '"vse_loss"' in line]
+    assert steps and all(s["vse_loss"] > 0 for s in steps)
+    assert all(s["text_similarity_loss"] >= 0 for s in steps)
+    state = load_checkpoint(run / "last.pt")
+    assert state["text_branch"]["hidden.weight"].shape == (128, 256)
+    # the served model is the image side alone: the text branch stays in the run
+    model = load_trained(run)
+    assert set(model.head.state_dict()) == set(load_trained(trained.run).head.state_dict())
+    more = config.model_copy(update={"train": config.train.model_copy(update={"epochs": 2})})
+    assert train(trained.data, "nondisjoint", run, more, resume=True, cache_dir=trained.cache,
+                 progress=False).epochs_run == 1
