@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("lookbook.errors")
@@ -58,6 +59,11 @@ class InvalidImage(LookbookError):
     code = "invalid_image"
 
 
+class UnsupportedMediaType(LookbookError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class NotFound(LookbookError):
     status = 404
     code = "not_found"
@@ -78,6 +84,27 @@ class ReloadRefused(LookbookError):
 # Starlette's own answers (unknown route, wrong method, unparsable body) in the same body shape
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code, e.g. unknown_item")
+    message: str = Field(description="what is wrong and what to do about it")
+
+
+class ErrorBody(BaseModel):
+    """The one body of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+# Documented on every operation: any route can meet a body that is not JSON (400) or breaks a
+# validation rule (422), and the schema must say so, with the body it gets (not FastAPI's
+# default `detail` list, which this service never sends).
+COMMON_RESPONSES: dict[int | str, dict] = {
+    400: {"model": ErrorBody, "description": "the body cannot be parsed (not JSON, not UTF-8)"},
+    422: {"model": ErrorBody, "description": "the request is malformed or breaks a limit; the "
+                                             "message says which"},
+}
 
 
 def _body(code: str, message: str) -> dict:

@@ -59,6 +59,17 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     _fsync_directory(target.parent)
 
 
+def remove_torn_writes(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temp files `atomic_writer` left beside `path` when its process was killed
+    mid-write (SIGKILL runs no cleanup). Only for a caller that is the one writer of `path`:
+    another writer's temp file in progress looks the same."""
+    target = Path(path)
+    torn = sorted(target.parent.glob(f".{target.name}.*.tmp"))
+    for tmp in torn:
+        tmp.unlink(missing_ok=True)
+    return torn
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     with atomic_writer(path) as f:
         f.write(data)

@@ -37,7 +37,7 @@ from model.distributed import (
 )
 from model.evaluate import evaluate_tasks, task_arrays
 from model.finetune import FeatureSource, ImageEncoder, set_trainable
-from model.io import atomic_write_text
+from model.io import atomic_write_text, remove_torn_writes
 from model.net import SATHead
 from model.run import BEST, LAST, TrainedModel, load_checkpoint, save_checkpoint, write_config
 from model.scoring import pair_distance
@@ -210,6 +210,8 @@ def train(
     barrier(d)  # every rank has read last.pt before rank 0 writes a new one
     if d.is_main and resume:
         _truncate_log(run_dir / "metrics.jsonl", pos["step"])
+        for name in (LAST, BEST):  # a kill inside a checkpoint write leaves its temp file
+            remove_torn_writes(run_dir / name)
 
     head.to(device)
     autocast = partial(_autocast, device, resolve_precision(tc.precision, device))

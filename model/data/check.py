@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from model.data.errors import DatasetError, ProblemList
+from model.data.images import report_image_files
 from model.data.polyvore import (
     CATEGORIES,
     METADATA,
     OUTFIT_TITLES,
     TYPESPACES,
+    plain_id,
     read_categories,
     read_items,
     read_outfit_titles,
@@ -93,6 +95,8 @@ def _check(root: Path, splits: tuple[str, ...], problems: ProblemList) -> None:
                 for line in exc.problems:
                     problems.add(line)
     report_missing_images(root, all_outfits, problems)
+    if items is not None:
+        report_image_files(root, (i for i in items if plain_id(i)), all_outfits, problems)
 
 
 def _check_categories(items: dict[str, Item], known: set[str], problems: ProblemList) -> None:

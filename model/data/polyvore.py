@@ -65,6 +65,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def plain_id(item_id: str) -> bool:
+    """Whether `item_id` can name a file inside images/ and nothing outside it."""
+    return bool(item_id) and item_id not in (".", "..") and not any(
+        c in item_id for c in ("/", "\\", "\0"))
+
+
 def _as_id(value: Any) -> str | None:
     if isinstance(value, str) and value:
         return value
@@ -73,8 +79,12 @@ def _as_id(value: Any) -> str | None:
     return None
 
 
-def read_json(path: Path, label: str, problems: ProblemList) -> Any | None:
-    """The parsed file, or None with the reason recorded (missing, unreadable, not JSON)."""
+def read_json(
+    path: Path, label: str, problems: ProblemList, *, duplicates: list[str] | None = None
+) -> Any | None:
+    """The parsed file, or None with the reason recorded (missing, unreadable, not JSON).
+    With `duplicates`, the keys that appear twice in one object are appended to it (plain
+    json.loads keeps the last silently)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -83,8 +93,18 @@ def read_json(path: Path, label: str, problems: ProblemList) -> Any | None:
     except OSError as exc:
         problems.add(f"{label}: cannot be read ({exc.strerror or exc})")
         return None
+    hook = None
+    if duplicates is not None:
+
+        def hook(pairs: list[tuple[str, Any]]) -> dict:
+            obj = dict(pairs)
+            if len(obj) != len(pairs):
+                seen: set[str] = set()
+                duplicates.extend(k for k, _ in pairs if k in seen or seen.add(k))
+            return obj
+
     try:
-        return json.loads(data)
+        return json.loads(data, object_pairs_hook=hook)
     except (ValueError, UnicodeDecodeError) as exc:
         problems.add(f"{label}: not valid JSON ({exc}); re-extract it from the download")
         return None
@@ -93,12 +113,22 @@ def read_json(path: Path, label: str, problems: ProblemList) -> Any | None:
 def read_items(path: Path, label: str, problems: ProblemList) -> dict[str, Item] | None:
     """Item records by id. An item without a semantic category is kept with an empty one (so
     outfits naming it are not reported twice) and recorded as a problem."""
-    raw = read_json(path, label, problems)
+    duplicates: list[str] = []
+    raw = read_json(path, label, problems, duplicates=duplicates)
     if raw is None:
         return None
     if not isinstance(raw, dict):
         problems.add(f"{label}: expected an object {{item_id: {{...}}}}, found {_kind(raw)}")
         return None
+    for key in duplicates:
+        problems.add(f"{label}: key {key!r} appears twice in one object; keep one entry per "
+                     "item (a JSON reader would silently keep the last)",
+                     f"{label}: duplicate keys")
+    for item_id in raw:
+        if not plain_id(item_id):
+            problems.add(f"{label}: item id {item_id!r} is not a plain name; it names the "
+                         f"file {IMAGES}/<item_id>.jpg, so it may not hold '/' or be '.'/'..'",
+                         f"{label}: ids that are not plain names")
     no_category = f"{label}: items without a semantic_category"
     items: dict[str, Item] = {}
     for item_id, meta in raw.items():
@@ -516,7 +546,8 @@ def report_missing_images(
         problems.add(f"{IMAGES}/: missing; it holds one <item_id>.jpg per item")
         return
     needed = {item_id for outfits in outfit_lists for o in outfits for item_id in o.item_ids}
-    for item_id in sorted(needed - have):
+    # ids that are not plain names were reported with the metadata
+    for item_id in sorted(i for i in needed - have if plain_id(i)):
         problems.add(
             f"{IMAGES}/{item_id}.jpg: missing (an outfit names item {item_id})",
             f"{IMAGES}/: items with no image",
