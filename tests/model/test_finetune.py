@@ -173,3 +173,26 @@ def test_text_branch_trains_beside_the_images(trained, tmp_path):
     more = config.model_copy(update={"train": config.train.model_copy(update={"epochs": 2})})
     assert train(trained.data, "nondisjoint", run, more, resume=True, cache_dir=trained.cache,
                  progress=False).epochs_run == 1
+
+
+def test_a_local_weights_file_in_the_config_is_used_and_exported(trained, tmp_path):
+    """`model.backbone_weights`: torchvision backbones offline. The file's weights make the
+    features, and the export carries the file, so serving needs no download either."""
+    from index.build import build_index
+    from model.export import load_exported
+    from model.train import train
+
+    backbone, _ = create_backbone("resnet18", pretrained=False, keep_classifier=True)
+    weights = tmp_path / "resnet18-local.pth"
+    torch.save(backbone.state_dict(), weights)
+    config = load_config(None, ["model.backbone=resnet18", f"model.backbone_weights={weights}",
+                                "model.image_size=64", "train.epochs=1"])
+    run = tmp_path / "run"
+    train(trained.data, "nondisjoint", run, config, cache_dir=trained.cache, progress=False)
+    model = load_trained(run)
+    assert model.backbone_weights == weights
+    build_index(run, trained.data, tmp_path / "bundle", cache_dir=trained.cache)
+    exported = load_exported(tmp_path / "bundle" / "model")
+    assert (tmp_path / "bundle" / "model" / "backbone.pth").is_file()
+    assert exported.model_hash == model.model_hash()
+    torch.testing.assert_close(exported.backbone.conv1.weight, backbone.conv1.weight)
