@@ -32,8 +32,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     splits = tuple(args.split) if args.split else ("nondisjoint", "disjoint")
     problems = check_dataset(Path(args.dir), splits=splits)
     if problems:
-        print(f"{args.dir} is not usable ({len(problems)} problem lines):", file=sys.stderr)
-        for line in problems:
+        # the first problem on the error line itself (often it is the only one), the rest below
+        _fail(f"{args.dir} is not usable: {problems[0]}")
+        for line in problems[1:]:
             print(f"  - {line}", file=sys.stderr)
         return EXIT_ERROR
     print(f"{args.dir}: ok ({', '.join(splits)})")
@@ -118,6 +119,7 @@ def cmd_remove_items(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
     import tempfile
 
     import uvicorn
@@ -135,15 +137,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # worker processes read their settings from the environment: hand the winners on
     for name, value in given.items():
         os.environ[f"LOOKBOOK_{name.upper()}"] = str(value)
+    made = []  # folders this command creates for its workers, removed when it stops
     if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # each worker counts into files here; /metrics sums them over the workers
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lookbook-metrics-")
+        made.append(tempfile.mkdtemp(prefix="lookbook-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made[-1]
+    if settings.workers > 1 and settings.reload_dir is None:
+        # an admin reload answered by one worker is followed by the others through here
+        made.append(tempfile.mkdtemp(prefix="lookbook-reload-"))
+        os.environ["LOOKBOOK_RELOAD_DIR"] = made[-1]
     url = f"http://{settings.host}:{settings.port}"
     print(f"serving {settings.artifacts} on {url} with {settings.workers} worker(s)  "
           f"(OpenAPI docs: {url}/docs)", file=sys.stderr)
-    uvicorn.run("app.main:create_app_from_env", factory=True, host=settings.host,
-                port=settings.port, workers=settings.workers, log_config=None,
-                access_log=False, proxy_headers=False)
+    try:
+        uvicorn.run("app.main:create_app_from_env", factory=True, host=settings.host,
+                    port=settings.port, workers=settings.workers, log_config=None,
+                    access_log=False, proxy_headers=False)
+    finally:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
     return EXIT_OK
 
 
@@ -237,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nprobe", type=int, help="IVF lists visited per query")
     p.add_argument("--ef-search", type=int, help="HNSW candidate list size when searching")
     p.add_argument("--refine", type=int, help="re-score this many ANN hits exactly")
-    p.add_argument("--layout", choices=["auto", "per_pair", "collapsed"])
+    p.add_argument("--layout", choices=["auto", "per_pair", "collapsed", "factored"])
     p.add_argument("--quiet", action="store_true")
 
     p = add("add-items", cmd_add_items, "embed new items of a Polyvore-layout folder with the "
