@@ -7,7 +7,9 @@ request involves followed by the uploads, with the bundle's masks. Same class, s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -29,6 +31,7 @@ from app.uploads import base64_bytes, decode_image
 from index.search import CatalogIndex, SearchHit
 from model.scoring import OutfitScorer, project
 
+EMPTY: Mapping[str, bytes] = MappingProxyType({})  # no multipart files
 # Candidates scored at once by the request-local scorer: bounds its (L, C, D) temporaries
 RANK_CHUNK = 4096
 
@@ -52,7 +55,7 @@ INLINE_SCAN_ROWS = 20_000
 
 
 def has_uploads(*groups: list[OutfitItem]) -> bool:
-    return any(item.image_base64 is not None for group in groups for item in group)
+    return any(item.is_upload for group in groups for item in group)
 
 
 def fitb_runs_inline(served: Served, body: FitbRequest) -> bool:
@@ -91,8 +94,18 @@ def _rows(catalog: CatalogIndex, items: list[OutfitItem], what: str) -> list[int
     return rows
 
 
+def _upload_bytes(item: OutfitItem, files: Mapping[str, bytes], settings: Settings,
+                  what: str) -> bytes:
+    if item.image_base64 is not None:
+        return base64_bytes(item.image_base64, settings, what)
+    if item.file not in files:  # the body parser matched parts to items; a direct call may not
+        raise InvalidOutfit(f"{what}: no file part named {item.file!r}")
+    return files[item.file]
+
+
 def _embed_uploads(served: Served, uploads: list[tuple[str, OutfitItem]],
-                   settings: Settings) -> tuple[torch.Tensor, torch.Tensor]:
+                   settings: Settings, files: Mapping[str, bytes]
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     catalog = served.catalog
     if len(uploads) > settings.max_uploads:
         raise InvalidOutfit(f"at most {settings.max_uploads} uploaded images per request, "
@@ -107,27 +120,27 @@ def _embed_uploads(served: Served, uploads: list[tuple[str, OutfitItem]],
             raise UnknownType(f"{what}: type {item.type!r} is not one of "
                               f"{', '.join(catalog.types)}")
         types.append(catalog.types.index(item.type))
-    images = [decode_image(base64_bytes(item.image_base64, settings, what), settings, what)
+    images = [decode_image(_upload_bytes(item, files, settings, what), settings, what)
               for what, item in uploads]
     return served.model.embed_images(images), torch.tensor(types, dtype=torch.long)
 
 
 def _scope(served: Served, outfit: list[OutfitItem], candidates: list[OutfitItem],
-           settings: Settings, extra_rows: list[int] | None = None) -> Scope:
+           settings: Settings, extra_rows: list[int] | None = None,
+           files: Mapping[str, bytes] = EMPTY) -> Scope:
     """`extra_rows`: catalog rows appended as candidates (a retrieval over uploads)."""
     catalog = served.catalog
     outfit_rows = _rows(catalog, outfit, "outfit")
     candidate_rows = _rows(catalog, candidates, "candidates")
     if set(outfit_rows) & set(candidate_rows) - {None}:
         raise InvalidOutfit("candidates: a candidate is already in the outfit")
-    uploads = [(f"outfit[{i}]", item) for i, item in enumerate(outfit)
-               if item.image_base64 is not None]
+    uploads = [(f"outfit[{i}]", item) for i, item in enumerate(outfit) if item.is_upload]
     uploads += [(f"candidates[{i}]", item) for i, item in enumerate(candidates)
-                if item.image_base64 is not None]
+                if item.is_upload]
     if not uploads:  # the common case: the catalog's own scorer, no copies
         return Scope(catalog.scorer, outfit_rows, candidate_rows + (extra_rows or []),
                      catalog_rows=None, upload_position={})
-    upload_embeddings, upload_types = _embed_uploads(served, uploads, settings)
+    upload_embeddings, upload_types = _embed_uploads(served, uploads, settings, files)
     involved = [r for r in outfit_rows + candidate_rows if r is not None] + (extra_rows or [])
     local_of = {row: i for i, row in enumerate(involved)}
     base = catalog.scorer
@@ -196,7 +209,9 @@ def _str_or_none(value) -> str | None:
     return None if value is None else str(value)
 
 
-def fitb(served: Served, body: FitbRequest, settings: Settings) -> FitbResponse:
+def fitb(served: Served, body: FitbRequest, settings: Settings,
+         files: Mapping[str, bytes] = EMPTY) -> FitbResponse:
+    """`files`: the photos of a multipart request by part name, for items with `file`."""
     catalog = served.catalog
     _check_outfit(body.outfit, settings, minimum=1)
     if body.candidates is not None:
@@ -205,7 +220,7 @@ def fitb(served: Served, body: FitbRequest, settings: Settings) -> FitbResponse:
         if len(body.candidates) > settings.max_candidates:
             raise InvalidOutfit(f"candidates: at most {settings.max_candidates}, "
                                 f"got {len(body.candidates)}")
-        scope = _scope(served, body.outfit, body.candidates, settings)
+        scope = _scope(served, body.outfit, body.candidates, settings, files=files)
         return _ranked(served, scope, _rank(scope, scope.candidates))
     if body.blank_type is None:
         raise InvalidOutfit("give either candidates or blank_type (one of "
@@ -223,7 +238,7 @@ def fitb(served: Served, body: FitbRequest, settings: Settings) -> FitbResponse:
     excluded = {catalog.row_of[i] for i in body.exclude if i in catalog.row_of}
     restrict = (None if body.restrict_to is None else
                 {catalog.row_of[i] for i in body.restrict_to if i in catalog.row_of})
-    if all(item.image_base64 is None for item in body.outfit):
+    if not has_uploads(body.outfit):
         scope = _scope(served, body.outfit, [], settings)
         hits = catalog.search(scope.outfit, target, body.k, exclude=excluded | set(scope.outfit),
                               restrict_ids=restrict, category_id=body.category_id,
@@ -235,7 +250,7 @@ def fitb(served: Served, body: FitbRequest, settings: Settings) -> FitbResponse:
     rows = _retrievable_rows(catalog, target, excluded, restrict, body.category_id)
     outfit_rows = {catalog.row_of[i.item_id] for i in body.outfit if i.item_id is not None}
     rows = [r for r in rows if r not in outfit_rows]
-    scope = _scope(served, body.outfit, [], settings, extra_rows=rows)
+    scope = _scope(served, body.outfit, [], settings, extra_rows=rows, files=files)
     return _ranked(served, scope, _rank(scope, scope.candidates)[:body.k])
 
 
@@ -254,11 +269,11 @@ def _retrievable_rows(catalog: CatalogIndex, target: int, excluded: set[int],
     return rows[keep].tolist()
 
 
-def compatibility(served: Served, body: CompatibilityRequest,
-                  settings: Settings) -> CompatibilityResponse:
+def compatibility(served: Served, body: CompatibilityRequest, settings: Settings,
+                  files: Mapping[str, bytes] = EMPTY) -> CompatibilityResponse:
     catalog = served.catalog
     _check_outfit(body.outfit, settings, minimum=2)
-    scope = _scope(served, body.outfit, [], settings)
+    scope = _scope(served, body.outfit, [], settings, files=files)
     outfit = torch.tensor([scope.outfit])
     # the mean of this matrix is exactly compatibility_distances: one pass serves both
     pair_matrix = scope.scorer.outfit_pair_distances(outfit)[0]

@@ -7,6 +7,7 @@ one attribute assignment, so no request ever mixes two bundles.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ class Served:
             "backbone": self.model.spec.name if self.model else None,
             "loaded_at": self.loaded_at,
             "generation": self.generation,
+            "pid": os.getpid(),
         }
 
 

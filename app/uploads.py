@@ -53,6 +53,10 @@ def decode_image(data: bytes, settings: Settings, what: str) -> Image.Image:
                        f"{settings.max_image_pixels} pixels")
     if width < 1 or height < 1:
         raise InvalidImage(f"{what}: the image has no pixels")
+    if max(width, height) > settings.max_aspect_ratio * min(width, height):
+        raise InvalidImage(f"{what}: the image is {width}x{height} pixels, longer than "
+                           f"{settings.max_aspect_ratio:g} to 1 (LOOKBOOK_MAX_ASPECT_RATIO); "
+                           "crop it to the product")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

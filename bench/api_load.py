@@ -1,11 +1,16 @@
-"""Load test of the API over loopback: a real `lookbook serve` subprocess, a small keep-alive
-HTTP/1.1 load generator (asyncio, raw sockets, so the client costs little of the CPU it shares
-with the server), requests/s and latency percentiles per endpoint and concurrency.
+"""Load test of the API over loopback: a real `lookbook serve` subprocess, requests/s and
+latency percentiles per endpoint, concurrency and load generator.
 
     python bench/api_load.py --artifacts lookbook-demo/artifacts --data lookbook-demo/data
 
-The bundle must hold model/ for the upload scenario. Every loop is bounded by --seconds per
-cell; the server is started on a free loopback port and stopped at the end.
+Two load generators, both closed-loop keep-alive HTTP/1.1 clients on the same 2 cores as the
+server: `wrk` (C, Debian package `wrk`, request bodies fed by a Lua script) and a small
+asyncio client on raw sockets in this process. The client's own CPU use is part of what is
+measured on a 2-core machine, so both are reported side by side.
+
+The bundle must hold model/ for the upload scenario. Every cell runs --warmup seconds
+uncounted, then --seconds counted; the server is started on a free loopback port per worker
+count and stopped at the end.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,26 +43,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request_bytes(path: str, body: bytes, content_type: str) -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body
+@dataclass(frozen=True)
+class Request:
+    path: str
+    content_type: str
+    body: bytes
+
+    def raw(self) -> bytes:
+        head = (f"POST {self.path} HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Content-Type: {self.content_type}\r\nContent-Length: {len(self.body)}\r\n\r\n")
+        return head.encode() + self.body
 
 
-def json_request(path: str, payload: dict) -> bytes:
-    return request_bytes(path, json.dumps(payload).encode(), "application/json")
+def json_request(path: str, payload: dict) -> Request:
+    return Request(path, "application/json", json.dumps(payload).encode())
 
 
-def multipart_request(path: str, image: bytes, type_name: str) -> bytes:
+def multipart_request(path: str, image: bytes, type_name: str) -> Request:
     boundary = "lookbookbench"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n"
             f"{type_name}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
             f"filename=\"item.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").encode()
     body += image + f"\r\n--{boundary}--\r\n".encode()
-    return request_bytes(path, body, f"multipart/form-data; boundary={boundary}")
+    return Request(path, f"multipart/form-data; boundary={boundary}", body)
 
 
-def scenarios(data: Path, seed: int = 0) -> dict[str, list[bytes]]:
+def scenarios(data: Path, seed: int = 0) -> dict[str, list[Request]]:
     """Request bodies drawn from the sample catalog's test split, 64 of each kind."""
     rng = random.Random(seed)
     meta = json.loads((data / "polyvore_item_metadata.json").read_text())
@@ -115,8 +129,8 @@ async def _client(requests: list[bytes], deadline: float, start_at: float, port:
         writer.close()
 
 
-async def run_cell(requests: list[bytes], clients: int, seconds: float, warmup: float,
-                   port: int) -> dict:
+async def _python_cell(requests: list[bytes], clients: int, seconds: float, warmup: float,
+                       port: int) -> dict:
     latencies: list[float] = []
     errors: list[int] = []
     start_at = time.perf_counter() + warmup
@@ -128,6 +142,72 @@ async def run_cell(requests: list[bytes], clients: int, seconds: float, warmup: 
             "rps": round(len(lat) / seconds, 1),
             "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
             "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None}
+
+
+def python_cell(requests: list[Request], clients: int, seconds: float, warmup: float,
+                port: int) -> dict:
+    raw = [r.raw() for r in requests]
+    return asyncio.run(_python_cell(raw, clients, seconds, warmup, port))
+
+
+# wrk runs this in each of its threads: the bodies are read from files once, formatted into
+# complete requests, and sent in turn; `done` prints the counted run's figures as JSON.
+WRK_SCRIPT = """
+local folder, count, path, content_type = %(folder)s, %(count)d, %(path)s, %(content_type)s
+local requests, n = {}, 0
+init = function(args)
+  for i = 0, count - 1 do
+    local f = assert(io.open(folder .. "/" .. i .. ".bin", "rb"))
+    local body = f:read("*a")
+    f:close()
+    requests[#requests + 1] = wrk.format("POST", path, {["Content-Type"] = content_type}, body)
+  end
+end
+request = function()
+  n = n + 1
+  return requests[(n %% #requests) + 1]
+end
+done = function(summary, latency, _)
+  local e = summary.errors
+  io.write(string.format(
+    '\\n{"requests": %%d, "duration_us": %%d, "errors": %%d, "p50_us": %%d, "p99_us": %%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string of plain ASCII is a valid Lua string literal
+
+
+def wrk_cell(requests: list[Request], clients: int, seconds: float, warmup: float,
+             port: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="lookbook-wrk-") as folder:
+        for i, r in enumerate(requests):
+            Path(folder, f"{i}.bin").write_bytes(r.body)
+        script = Path(folder, "bench.lua")
+        script.write_text(WRK_SCRIPT % {
+            "folder": _lua_string(folder), "count": len(requests),
+            "path": _lua_string(requests[0].path),
+            "content_type": _lua_string(requests[0].content_type)})
+        url = f"http://{HOST}:{port}"
+        # one wrk thread: it is the C client's share of the 2 cores that matters here
+        base = ["wrk", "-t1", f"-c{clients}", "--timeout", "10s", "-s", str(script)]
+        if warmup > 0:
+            subprocess.run([*base, f"-d{max(1, round(warmup))}s", url], check=True,
+                           capture_output=True)
+        out = subprocess.run([*base, f"-d{max(1, round(seconds))}s", url], check=True,
+                             capture_output=True, text=True).stdout
+    result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    duration = result["duration_us"] / 1e6
+    return {"clients": clients, "requests": result["requests"], "errors": result["errors"],
+            "rps": round(result["requests"] / duration, 1),
+            "p50_ms": round(result["p50_us"] / 1000, 2),
+            "p99_ms": round(result["p99_us"] / 1000, 2)}
+
+
+GENERATORS = {"wrk": wrk_cell, "python": python_cell}
 
 
 def start_server(artifacts: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
@@ -163,7 +243,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", default="2", help="comma-separated worker counts")
+    parser.add_argument("--generators", default="wrk,python",
+                        help=f"comma-separated, of {', '.join(GENERATORS)}")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
@@ -176,21 +258,27 @@ def main() -> int:
         uvloop.install()
     except ImportError:
         pass
+    generators = args.generators.split(",")
+    if "wrk" in generators and shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk), or pass --generators python")
     bodies = scenarios(args.data)
     if args.only:
         bodies = {k: v for k, v in bodies.items() if k in args.only.split(",")}
-    port = free_port()
-    server = start_server(args.artifacts, port, args.workers, args.log)
-    results = []
-    try:
-        for name, requests in bodies.items():
-            for clients in (int(c) for c in args.clients.split(",")):
-                cell = asyncio.run(run_cell(requests, clients, args.seconds, args.warmup, port))
-                cell = {"scenario": name, "workers": args.workers, **cell}
-                results.append(cell)
-                print(json.dumps(cell), flush=True)
-    finally:
-        stop_server(server)
+    print(json.dumps({"loadavg_before": os.getloadavg()}), flush=True)
+    for workers in (int(w) for w in args.workers.split(",")):
+        port = free_port()
+        server = start_server(args.artifacts, port, workers, args.log)
+        try:
+            for name, requests in bodies.items():
+                for clients in (int(c) for c in args.clients.split(",")):
+                    for generator in generators:
+                        cell = GENERATORS[generator](requests, clients, args.seconds,
+                                                     args.warmup, port)
+                        print(json.dumps({"scenario": name, "workers": workers,
+                                          "generator": generator, **cell}), flush=True)
+        finally:
+            stop_server(server)
+    print(json.dumps({"loadavg_after": os.getloadavg()}), flush=True)
     return 0
 
 

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         "no CORS headers")
     admin_token: SecretStr | None = Field(None, description="bearer token of POST "
                                           "/admin/reload; unset: the admin route does not exist")
+    reload_dir: Path | None = Field(None, description="folder the worker processes share so "
+                                    "that an admin reload reaches all of them; `lookbook serve` "
+                                    "makes one for several workers")
+    reload_poll_seconds: float = Field(1.0, gt=0, le=60, description="how often each worker "
+                                       "looks for a reload made by another worker")
     max_outfit_items: int = Field(19, ge=2, description="most items in one outfit")
     max_candidates: int = Field(100, ge=1, description="most candidates in one /fitb request")
     max_k: int = Field(100, ge=1, description="most results of a catalog retrieval")
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
                                  "(bytes, after base64 decoding)")
     max_image_pixels: int = Field(25_000_000, ge=1, description="most pixels (width x height) "
                                   "of an uploaded image; larger ones are refused before decoding")
+    max_aspect_ratio: float = Field(20.0, ge=1, description="most a side of an uploaded image "
+                                    "may exceed the other (20: 20 to 1); a thinner strip is no "
+                                    "product photo, and letterboxing leaves it a line of pixels")
     log_level: str = Field("info", description="log level of the JSON logs")
     access_log: bool = Field(True, description="one JSON log line per request")
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServedDep, SettingsDep, require_admin
+from app.core.reload_sync import load_and_announce
 from app.errors import ReloadRefused
 from app.schemas import Ready, ReloadRequest, ReloadResponse
 from app.state import load_served
@@ -29,7 +30,9 @@ async def reload(request: Request, served: ServedDep, settings: SettingsDep,
                  body: Annotated[ReloadRequest | None, Body()] = None) -> ReloadResponse:
     """Loads the bundle (and its model/), verifies every file against the manifest, checks the
     model against the bundle and answers a test query; only then replaces the served bundle
-    in one step. In-flight requests finish on the bundle they started with."""
+    in one step. In-flight requests finish on the bundle they started with. With several
+    workers, the others load the same bundle within LOOKBOOK_RELOAD_POLL_SECONDS (their
+    `GET /readyz` shows the new generation)."""
     state = request.app.state
     metrics = state.metrics
     target = Path(body.artifacts) if body and body.artifacts else settings.artifacts
@@ -37,7 +40,11 @@ async def reload(request: Request, served: ServedDep, settings: SettingsDep,
     async with lock:
         previous = state.served
         try:
-            fresh = await run_in_threadpool(load_served, target, previous=previous)
+            if settings.reload_dir is None:  # one worker: nobody to tell
+                fresh = await run_in_threadpool(load_served, target, previous=previous)
+            else:
+                fresh = await run_in_threadpool(load_and_announce, settings.reload_dir, target,
+                                                previous)
         except Exception as exc:  # any failure: refuse it, keep serving the old bundle
             metrics.reloads.labels("refused").inc()
             log.warning("reload of %s refused: %s", target, exc)

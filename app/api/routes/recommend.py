@@ -8,12 +8,20 @@ because a thread hop costs more than the work and many threads convoy on the GIL
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from app import service
+from app.api.bodies import openapi_body, read_body
 from app.api.deps import ServedDep, SettingsDep
-from app.schemas import CompatibilityRequest, CompatibilityResponse, FitbRequest, FitbResponse
+from app.schemas import (
+    COMPATIBILITY_MULTIPART_EXAMPLE,
+    FITB_MULTIPART_EXAMPLE,
+    CompatibilityRequest,
+    CompatibilityResponse,
+    FitbRequest,
+    FitbResponse,
+)
 
 router = APIRouter(tags=["recommendations"])
 
@@ -21,29 +29,36 @@ _ERRORS = {
     404: {"description": "an item id is not in the catalog"},
     413: {"description": "an uploaded image or the body is too large; the message says the "
                          "limit"},
+    415: {"description": "neither application/json nor multipart/form-data"},
     422: {"description": "the body is malformed or breaks a limit; the message says which"},
     503: {"description": "uploaded images sent to a bundle without a model"},
 }
 
 
 @router.post("/fitb", response_model=FitbResponse, responses=_ERRORS,
-             summary="Rank items to fill the outfit's blank")
-async def fitb(body: FitbRequest, served: ServedDep, settings: SettingsDep) -> FitbResponse:
+             summary="Rank items to fill the outfit's blank",
+             openapi_extra=openapi_body(FitbRequest, FITB_MULTIPART_EXAMPLE))
+async def fitb(request: Request, served: ServedDep, settings: SettingsDep) -> FitbResponse:
     """Rank the given `candidates` for the outfit's blank, best first; or, without
     candidates, return the `k` best catalog items of `blank_type` for the whole outfit
     (optionally excluding ids, restricted to ids or a fine category, or diversified).
-    Outfit items and candidates are catalog ids or uploaded photos with their type."""
+    Outfit items and candidates are catalog ids or uploaded photos with their type: base64
+    in the JSON, or (multipart/form-data) file parts named by the items' `file`."""
+    body, files = await read_body(request, FitbRequest, settings,
+                                  lambda b: [*b.outfit, *(b.candidates or [])])
     if service.fitb_runs_inline(served, body):
         return service.fitb(served, body, settings)
-    return await run_in_threadpool(service.fitb, served, body, settings)
+    return await run_in_threadpool(service.fitb, served, body, settings, files)
 
 
 @router.post("/compatibility", response_model=CompatibilityResponse, responses=_ERRORS,
-             summary="How well an outfit goes together, and which pair is weakest")
-async def compatibility(body: CompatibilityRequest, served: ServedDep,
+             summary="How well an outfit goes together, and which pair is weakest",
+             openapi_extra=openapi_body(CompatibilityRequest, COMPATIBILITY_MULTIPART_EXAMPLE))
+async def compatibility(request: Request, served: ServedDep,
                         settings: SettingsDep) -> CompatibilityResponse:
     """The calibrated probability that the outfit goes together, its mean type-aware
-    distance, every pair's distance and the weakest pair."""
+    distance, every pair's distance and the weakest pair. Uploaded photos as for /fitb."""
+    body, files = await read_body(request, CompatibilityRequest, settings, lambda b: b.outfit)
     if service.has_uploads(body.outfit):
-        return await run_in_threadpool(service.compatibility, served, body, settings)
+        return await run_in_threadpool(service.compatibility, served, body, settings, files)
     return service.compatibility(served, body, settings)
