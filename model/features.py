@@ -164,7 +164,7 @@ def extract_features(
     return features
 
 
-def _image_stats(root: Path, item_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+def image_stats(root: Path, item_ids: Sequence[str]) -> list[tuple[str, int, int]]:
     stats = []
     for item_id in item_ids:
         path = root / "images" / f"{item_id}.jpg"
@@ -195,7 +195,7 @@ def cached_features(
     `cache_dir` and reused while the backbone, its weights, the settings, the id list and
     every image's size and mtime are unchanged."""
     root, cache_dir = Path(root), Path(cache_dir)
-    stats = _image_stats(root, item_ids)
+    stats = image_stats(root, item_ids)
     settings = {
         "format": CACHE_FORMAT,
         "backbone": backbone,

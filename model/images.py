@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from model.backbones import letterbox
-from model.features import FeatureError, available_cpus, load_image
+from model.features import FeatureError, available_cpus, image_stats, load_image
 from model.io import atomic_write_text
 
 CACHE_FORMAT = 1
@@ -51,13 +51,9 @@ def _collate(samples: list[np.ndarray | FeatureError]) -> np.ndarray | FeatureEr
 
 def _key(root: Path, item_ids: Sequence[str], size: int) -> str:
     digest = hashlib.sha256(json.dumps({"format": CACHE_FORMAT, "size": size}).encode())
-    for item_id in item_ids:
-        path = root / "images" / f"{item_id}.jpg"
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            raise FeatureError(f"image of item {item_id!r} does not exist: {path}") from None
-        digest.update(f"{item_id}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    # keyed like the feature cache: a replaced image changes its size or mtime
+    for item_id, file_size, mtime_ns in image_stats(root, item_ids):
+        digest.update(f"{item_id}\t{file_size}\t{mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
