@@ -248,7 +248,8 @@ def fitb(served: Served, body: FitbRequest, settings: Settings,
         raise InvalidOutfit("diversity is not available for an outfit with uploaded images; "
                             "omit it, or use catalog items")
     rows = _retrievable_rows(catalog, target, excluded, restrict, body.category_id)
-    outfit_rows = {catalog.row_of[i.item_id] for i in body.outfit if i.item_id is not None}
+    # an unknown id is refused with its 404 by _scope below; here it only must not raise
+    outfit_rows = {catalog.row_of[i.item_id] for i in body.outfit if i.item_id in catalog.row_of}
     rows = [r for r in rows if r not in outfit_rows]
     scope = _scope(served, body.outfit, [], settings, extra_rows=rows, files=files)
     return _ranked(served, scope, _rank(scope, scope.candidates)[:body.k])

@@ -210,3 +210,13 @@ def test_scores_do_not_depend_on_torch_threads(upload_client, catalog, pipeline)
         torch.set_num_threads(previous)
     want = float(catalog.scorer.compatibility_distances(torch.tensor([[0, 5]]))[0])
     assert r.json()["distance"] == pytest.approx(want, abs=1e-4)
+
+
+def test_retrieval_with_an_upload_and_an_unknown_id_is_a_404(upload_client, catalog, pipeline):
+    """Found by the schema fuzzer: the unknown id raised a KeyError (a 500) before its 404."""
+    other = next(t for t in catalog.types if t != catalog.items[7]["type"])
+    r = upload_client.post("/fitb", json={
+        "outfit": [{"item_id": "no-such-item"}, _upload(pipeline, catalog, 7)],
+        "blank_type": other, "k": 5})
+    assert r.status_code == 404, r.text
+    assert "no-such-item" in r.json()["error"]["message"]
