@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Layout = Literal["per_pair", "collapsed"]
+Layout = Literal["per_pair", "collapsed", "factored"]
 
 
 class IndexConfig(BaseModel):
@@ -32,9 +32,10 @@ class IndexConfig(BaseModel):
     refine: int = Field(0, ge=0)
     # IVF centroids and PQ codebooks are trained on at most this many vectors of the type
     train_size: int = Field(65_536, ge=1)
-    # "auto": collapsed when the spaces are not normalised (2*D numbers per item), else
-    # per_pair (T*D + T); index/vectors.py has the algebra of both.
-    layout: Literal["auto", "per_pair", "collapsed"] = "auto"
+    # "auto": factored (D + T numbers per item, scanned exactly by index/scan.py) with Flat;
+    # for ANN factories collapsed (2*D) when the spaces are not normalised, else per_pair
+    # (T*D + T). index/vectors.py has the algebra of all three, docs/index.md the choice.
+    layout: Literal["auto", "per_pair", "collapsed", "factored"] = "auto"
     seed: int = 0
 
     @field_validator("factory")
@@ -47,9 +48,21 @@ class IndexConfig(BaseModel):
             raise ValueError(f"factory {value!r}: leave out IDMap, the builder adds the ids")
         return value
 
+    @property
+    def is_flat(self) -> bool:
+        return self.factory == "Flat"
+
     def resolve_layout(self, normalize_spaces: bool) -> Layout:
         if self.layout == "auto":
+            if self.is_flat:
+                return "factored"
             return "per_pair" if normalize_spaces else "collapsed"
+        if self.layout == "factored" and normalize_spaces and not self.is_flat:
+            raise ValueError(
+                f"layout 'factored' with normalised type-pair spaces is searched by an exact "
+                f"scan (index/scan.py), not by faiss: use factory 'Flat', or layout 'per_pair' "
+                f"for {self.factory!r}"
+            )
         if self.layout == "collapsed" and normalize_spaces:
             raise ValueError(
                 "layout 'collapsed' needs unnormalised type-pair spaces (model.normalize_spaces"

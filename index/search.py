@@ -23,7 +23,8 @@ from index.factory import (
 )
 from index.manifest import BundleError, Manifest, read_manifest, verify_files
 from index.mmr import mmr_order
-from index.vectors import outfit_query, vector_dim
+from index.scan import FactoredScan
+from index.vectors import factored_query, outfit_query, vector_dim
 from model.calibration import platt_probability
 from model.scoring import OutfitScorer, build_pair_table, n_pairs, project
 
@@ -31,6 +32,8 @@ from model.scoring import OutfitScorer, build_pair_table, n_pairs, project
 # scorer (about 5 ms): exact whatever the index kind, where an ANN index with a selective
 # filter could miss items or return fewer than k.
 SUBSET_SCORE_MAX = 2048
+# The factored scan fetches this many hits beyond those asked for and re-scores them all
+SCAN_RESCORE_MARGIN = 10
 # Diversity re-ranking picks k out of the best max(4k, 40) hits
 MMR_POOL_FACTOR, MMR_POOL_MIN = 4, 40
 
@@ -61,6 +64,12 @@ class CatalogIndex:
         self._categories: np.ndarray | None = None
         self._category_rows: dict[tuple[int, str], np.ndarray] = {}
         self._tombstones = {}
+        # factored Flat indices of normalised spaces are scanned by index/scan.py: their score
+        # is no inner product (unnormalised, it is one, and faiss searches it)
+        scanned = (self.layout == "factored" and manifest.normalize_spaces
+                   and manifest.index_config.is_flat)
+        self._scans = ({t: FactoredScan(index, manifest.embedding_dim)
+                        for t, index in indices.items()} if scanned else {})
         for entry in manifest.indices:
             if entry.tombstones:
                 t = self.types.index(entry.type)
@@ -204,19 +213,30 @@ class CatalogIndex:
                       ) -> list[SearchHit]:
         sc = self.scorer
         o = torch.tensor(outfit, dtype=torch.long)
-        q, constant = outfit_query(self.layout, sc.embeddings[o], sc.item_types[o],
-                                   target_type, sc.masks, sc.pair_table, sc.normalize)
         refine = self.refine
-        selector = and_selector(
-            batch_selector(allowed) if allowed is not None else None,
-            not_selector(batch_selector(banned)) if len(banned) else None,
-            self._tombstones.get(target_type),
-        )
+        scan = self._scans.get(target_type)
+        if scan is not None:
+            # the scan's shortlist is re-scored by the scorer (below): its float rounding
+            # (a constant minus a score) then never decides between near-equal items
+            refine = max(refine, pool + SCAN_RESCORE_MARGIN)
         fetch = min(index.ntotal, max(pool, refine))
-        scores, ids = index.search(q.numpy()[None].astype(np.float32), fetch,
-                                   params=search_parameters(index, selector))
-        found = ids[0] >= 0
-        rows, scores = ids[0][found], scores[0][found]
+        if scan is not None:
+            query = factored_query(sc.embeddings[o], sc.item_types[o], target_type, sc.masks,
+                                   sc.pair_table, sc.normalize)
+            rows, scores = scan.search(query, fetch, banned=banned, allowed=allowed)
+            constant = query.constant
+        else:
+            q, constant = outfit_query(self.layout, sc.embeddings[o], sc.item_types[o],
+                                       target_type, sc.masks, sc.pair_table, sc.normalize)
+            selector = and_selector(
+                batch_selector(allowed) if allowed is not None else None,
+                not_selector(batch_selector(banned)) if len(banned) else None,
+                self._tombstones.get(target_type),
+            )
+            found_scores, ids = index.search(q.numpy()[None].astype(np.float32), fetch,
+                                             params=search_parameters(index, selector))
+            found = ids[0] >= 0
+            rows, scores = ids[0][found], found_scores[0][found]
         if refine or not sc.squared:
             return self.rank_candidates(outfit, rows.tolist())[:pool]
         return [SearchHit(int(r), max(constant - float(s), 0.0))

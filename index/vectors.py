@@ -18,9 +18,23 @@ Without per-space normalisation z_uv(x) = f(x) * m_uv, and the squares expand pe
 
 so the stored vector collapses to 2*D numbers whatever the number of types ("collapsed"
 layout); the masks move into the query.
+
+The "factored" layout stores D + T numbers: f(c) and, per source type u, the squared norm
+s_u(c) = |f(c) * m_uv|^2. With r_u(c) = 1 / max(sqrt(s_u), eps) under per-space
+normalisation (F.normalize's rule) and r_u = 1 without it, z_uv(c) = r_u(c) f(c) * m_uv, so
+
+    sum_i |z_i - z_{u_i v}(c)|^2 = sum_i |z_i|^2
+        - sum_i [ r_{u_i}(c) < 2 z_i * m_i, f(c) > - r_{u_i}(c)^2 s_{u_i}(c) ].
+
+Unnormalised, r = 1 and this is one inner product, < [ sum_i 2 z_i * m_i, -count(u) ], x_c >:
+a smaller exact embedding than "collapsed" (D + T < 2 D). Normalised, it is a product with
+one column per outfit item and a per-item weighting: index/scan.py computes it over the
+whole type (exact, Flat only), reading D + T numbers per item instead of per_pair's T*D + T.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -75,8 +89,38 @@ def collapsed_query_vector(
     return q, float((weights * outfit_embeddings.pow(2)).sum())
 
 
+def factored_stored_vectors(embeddings: torch.Tensor, target_type: int, masks: torch.Tensor,
+                            pair_table: torch.Tensor) -> torch.Tensor:
+    """(N, D) general embeddings -> (N, D + T): [f, |f * m_uv|^2 for every type u]."""
+    squared = (embeddings.pow(2) @ masks[pair_table[:, target_type]].pow(2).T)
+    return torch.cat([embeddings, squared], dim=1)
+
+
+@dataclass(frozen=True)
+class FactoredQuery:
+    """One outfit against the factored vectors of a target type (see the module docstring)."""
+
+    weights: torch.Tensor  # (L, D): 2 z_i * m_i per outfit item
+    types: torch.Tensor  # (L,) the items' types u_i: which s_u and r_u each column uses
+    constant: float  # sum_i |z_i|^2
+
+    def inner_product(self, n_types: int) -> torch.Tensor:
+        """The single query vector of unnormalised spaces: score = < q, x_c >."""
+        counts = torch.bincount(self.types, minlength=n_types).to(self.weights.dtype)
+        return torch.cat([self.weights.sum(0), -counts])
+
+
+def factored_query(outfit_embeddings: torch.Tensor, outfit_types: torch.Tensor,
+                   target_type: int, masks: torch.Tensor, pair_table: torch.Tensor,
+                   normalize: bool) -> FactoredQuery:
+    pair = pair_table[outfit_types, target_type]
+    z = project(outfit_embeddings, pair, masks, normalize)  # the scorer's projection
+    return FactoredQuery(2.0 * z * masks[pair], outfit_types, float(z.pow(2).sum()))
+
+
 def vector_dim(layout: Layout, n_types: int, dim: int) -> int:
-    return 2 * dim if layout == "collapsed" else n_types * dim + n_types
+    return {"collapsed": 2 * dim, "factored": dim + n_types}.get(layout,
+                                                                 n_types * dim + n_types)
 
 
 def item_vectors(
@@ -86,6 +130,8 @@ def item_vectors(
     if layout == "collapsed":
         _require_unnormalised(normalize)
         return collapsed_stored_vectors(embeddings)
+    if layout == "factored":  # the norms are unnormalised whatever the spaces: r comes later
+        return factored_stored_vectors(embeddings, target_type, masks, pair_table)
     return stored_vectors(embeddings, target_type, masks, pair_table, normalize)
 
 
@@ -97,6 +143,13 @@ def outfit_query(
         _require_unnormalised(normalize)
         return collapsed_query_vector(outfit_embeddings, outfit_types, target_type, masks,
                                       pair_table)
+    if layout == "factored":
+        if normalize:
+            raise ValueError("factored vectors of normalised spaces are not one inner product: "
+                             "search them with index/scan.py (Flat only)")
+        query = factored_query(outfit_embeddings, outfit_types, target_type, masks,
+                               pair_table, normalize)
+        return query.inner_product(pair_table.shape[0]), query.constant
     return query_vector(outfit_embeddings, outfit_types, target_type, masks, pair_table,
                         normalize)
 

@@ -20,7 +20,9 @@ def test_manifest_describes_the_bundle(pipeline):
     assert manifest.n_items == len(catalog.items)
     assert sum(e.count for e in manifest.indices) == manifest.n_items
     n_types = len(manifest.types)
-    assert all(e.dim == n_types * manifest.embedding_dim + n_types for e in manifest.indices)
+    # the default Flat bundle stores factored vectors: f and one squared norm per type
+    assert manifest.layout == "factored"
+    assert all(e.dim == manifest.embedding_dim + n_types for e in manifest.indices)
     assert manifest.calibration.slope < 0  # larger distance, lower probability
     assert len(manifest.model_hash) == 16
 

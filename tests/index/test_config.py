@@ -23,12 +23,16 @@ def test_factory_strings_get_ids_where_faiss_needs_them():
         IndexConfig(nprobe=0)
 
 
-def test_layout_follows_normalisation():
-    assert IndexConfig().resolve_layout(normalize_spaces=True) == "per_pair"
-    assert IndexConfig().resolve_layout(normalize_spaces=False) == "collapsed"
+def test_layout_follows_factory_and_normalisation():
+    assert IndexConfig().resolve_layout(normalize_spaces=True) == "factored"
+    assert IndexConfig().resolve_layout(normalize_spaces=False) == "factored"
+    assert IndexConfig(factory="HNSW32").resolve_layout(True) == "per_pair"
+    assert IndexConfig(factory="HNSW32").resolve_layout(False) == "collapsed"
     assert IndexConfig(layout="per_pair").resolve_layout(False) == "per_pair"
     with pytest.raises(ValueError, match="unnormalised"):
         IndexConfig(layout="collapsed").resolve_layout(True)
+    with pytest.raises(ValueError, match="use factory 'Flat'"):
+        IndexConfig(factory="IVF4,Flat", layout="factored").resolve_layout(True)
 
 
 @pytest.mark.parametrize("factory, params", [

@@ -56,8 +56,10 @@ def test_trained_bundle_search_equals_brute_force(pipeline):
     assert compare(CatalogIndex.load(pipeline.bundle))[1] >= 0.99
 
 
-@pytest.mark.parametrize("normalize, layout", [(True, "per_pair"), (False, "collapsed"),
-                                               (False, "per_pair")])
+@pytest.mark.parametrize("normalize, layout", [
+    (True, "factored"), (False, "factored"),  # the defaults with Flat
+    (True, "per_pair"), (False, "collapsed"), (False, "per_pair"),
+])
 def test_flat_layouts_equal_brute_force(synthetic, normalize, layout):
     bundle = synthetic(normalize=normalize, config=IndexConfig(layout=layout))
     catalog = CatalogIndex.load(bundle)
@@ -65,10 +67,30 @@ def test_flat_layouts_equal_brute_force(synthetic, normalize, layout):
     assert compare(catalog, seed=1)[1] >= 0.99
 
 
+def test_flat_defaults_to_the_factored_layout(synthetic):
+    for normalize in (True, False):
+        catalog = CatalogIndex.load(synthetic(normalize=normalize))
+        assert catalog.layout == "factored"
+        # normalised: scanned by index/scan.py; unnormalised: one inner product for faiss
+        assert set(catalog._scans) == (set(range(len(catalog.types))) if normalize else set())
+        dim, n_types = catalog.manifest.embedding_dim, len(catalog.types)
+        assert {e.dim for e in catalog.manifest.indices} == {dim + n_types}
+
+
 def test_collapsed_vectors_are_2d_whatever_the_types(synthetic):
-    catalog = CatalogIndex.load(synthetic(normalize=False))
+    catalog = CatalogIndex.load(synthetic(normalize=False, config=IndexConfig(
+        layout="collapsed")))
     assert catalog.layout == "collapsed"
     assert {e.dim for e in catalog.manifest.indices} == {2 * catalog.manifest.embedding_dim}
+
+
+def test_unnormalised_factored_vectors_are_one_inner_product_for_faiss(synthetic):
+    """Without normalisation the factored vector is an inner-product embedding: an exact
+    faiss index over it (IVF probing every list) ranks like the scan."""
+    catalog = CatalogIndex.load(synthetic(normalize=False, config=IndexConfig(
+        factory="IVF4,Flat", nprobe=4, layout="factored")))
+    assert catalog.layout == "factored" and not catalog._scans
+    assert compare(catalog, seed=4, n_outfits=200)[1] >= 0.99
 
 
 @pytest.mark.parametrize("factory, extra, exact", [
