@@ -3,8 +3,10 @@ replaced in place, and the machine state it ran under."""
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,3 +48,12 @@ def machine() -> str:
 
 def today() -> str:
     return datetime.now(UTC).date().isoformat()
+
+
+def run_header(module: str) -> dict[str, str]:
+    """What a benchmark states about its run before it starts: its command, the machine, the
+    OpenMP wait policy (spinning threads collapse when other processes share the cores), the
+    load and the date."""
+    return {"command": f"python -m {module} " + " ".join(sys.argv[1:]), "cpu": machine(),
+            "omp": os.environ.get("OMP_WAIT_POLICY", "unset"), "uptime_before": uptime(),
+            "date": today()}

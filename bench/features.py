@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,8 +30,8 @@ from pathlib import Path
 import torch
 import torchvision
 
-from bench.docs import machine, replace_section, today, uptime
-from bench.runs import spread
+from bench.docs import replace_section, run_header, uptime
+from bench.runs import spread, timed_calls
 from model.backbones import create_backbone, preprocess
 from model.color import color_histogram
 from model.features import CPU_FORWARD_CHUNK, _ImageFiles, extract_features, load_image
@@ -76,15 +74,6 @@ def random_weights(name: str, directory: Path) -> Path:
     if not path.exists():
         atomic_torch_save(getattr(torchvision.models, name)(weights=None).state_dict(), path)
     return path
-
-
-def timed_calls(fn, runs: int) -> list[float]:
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return seconds
 
 
 def stage_split(setting: Setting, paths: list[Path], weights: Path | None, runs: int) -> dict:
@@ -230,10 +219,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    meta = {"command": "python -m bench.features " + " ".join(sys.argv[1:]), "cpu": machine(),
-            # spinning OpenMP threads collapse when other processes share the cores
-            "omp": os.environ.get("OMP_WAIT_POLICY", "unset"), "uptime_before": uptime(),
-            "date": today()}
+    meta = run_header("bench.features")
     with tempfile.TemporaryDirectory(prefix="bench-features-") as tmp:
         data = Path(tmp) / "data"
         write_sample(data, seed=args.seed, config=SampleConfig(

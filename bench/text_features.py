@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.runs import timed_calls
 from model.data.types import Item
 from model.features import available_cpus
 from model.sample.catalog import build_catalog
@@ -33,22 +34,14 @@ def sample_texts(count: int, seed: int = 0) -> dict[str, list[str]]:
     }
 
 
-def timed(fn, runs: int) -> list[float]:
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def measure(name: str, kind: str, texts: list[str], args, cache_dir: Path) -> dict:
     start = time.perf_counter()
     encoder = create_text_encoder(name, dim=args.dim, num_threads=args.threads)
     encode_texts(encoder, texts[: args.batch_size], batch_size=args.batch_size)  # loads minilm
     load_s = time.perf_counter() - start
     encode_texts(encoder, texts, batch_size=args.batch_size)  # warm-up
-    seconds = timed(lambda: encode_texts(encoder, texts, batch_size=args.batch_size), args.runs)
+    seconds = timed_calls(
+        lambda: encode_texts(encoder, texts, batch_size=args.batch_size), args.runs)
 
     def cached() -> None:
         cached_text_features(texts, encoder=name, dim=args.dim, cache_dir=cache_dir,
@@ -56,7 +49,7 @@ def measure(name: str, kind: str, texts: list[str], args, cache_dir: Path) -> di
                              progress=False)
 
     cached()  # fills the cache
-    hits = timed(cached, args.runs)
+    hits = timed_calls(cached, args.runs)
     median = statistics.median(seconds)
     return {
         "encoder": name, "text": kind, "texts": len(texts), "dim": encoder.dim,

@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -39,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.docs import machine, replace_section, today, uptime
+from bench.docs import replace_section, run_header, uptime
 from bench.runs import spread
 from model.config import RunConfig, load_config
 from model.data.triplets import TripletSampler
@@ -270,11 +268,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    meta = {"command": "python -m bench.train_head " + " ".join(sys.argv[1:]),
-            "cpu": machine(),
-            # spinning OpenMP threads collapse when other processes share the cores
-            "omp": os.environ.get("OMP_WAIT_POLICY", "unset"), "uptime_before": uptime(),
-            "date": today()}
+    meta = run_header("bench.train_head")
     catalog = Catalog(args)
     train_outfits = catalog.outfits(args.outfits)
     sampler_box: list[TripletSampler] = []
