@@ -1,6 +1,8 @@
 import base64
 import io
 import shutil
+import struct
+import zlib
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,6 +41,27 @@ def image_bytes(path, fmt="PNG") -> bytes:
     out = io.BytesIO()
     Image.open(path).save(out, fmt)
     return out.getvalue()
+
+
+def new_image(size, fmt="PNG", color=(255, 255, 255)) -> bytes:
+    """A plain image of `size` encoded as `fmt`."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, fmt)
+    return out.getvalue()
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A PNG whose header declares width x height RGB pixels in a few hundred bytes: one
+    zlib stream of zeros, so decoding it would allocate the declared size."""
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * (1 << 16), 9)) + chunk(b"IEND", b""))
 
 
 def b64(data: bytes) -> str:

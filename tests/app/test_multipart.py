@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from tests.app.conftest import image_bytes, make_client
-from tests.app.test_uploads import _bomb, _png
+from tests.app.conftest import image_bytes, make_client, new_image, png_bomb
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +85,10 @@ def _outfit_with_part(catalog, name="p"):
     ("files", "status", "code", "needle"),
     [
         ({"p": b"not an image"}, 422, "invalid_image", "outfit[1]: not a readable"),
-        ({"p": _bomb(30000, 30000)}, 413, "too_large", "limit of 25000000 pixels"),
-        ({"p": _png((6000, 5000))}, 413, "too_large", "6000x5000 pixels"),
+        ({"p": png_bomb(30000, 30000)}, 413, "too_large", "limit of 25000000 pixels"),
+        ({"p": new_image((6000, 5000))}, 413, "too_large", "6000x5000 pixels"),
         ({}, 422, "invalid_outfit", "no file part named 'p'"),
-        ({"p": _png((8, 8)), "extra": _png((8, 8))}, 422, "invalid_outfit",
+        ({"p": new_image((8, 8)), "extra": new_image((8, 8))}, 422, "invalid_outfit",
          "'extra' is not named by any item"),
     ],
 )
@@ -102,15 +101,15 @@ def test_bad_photo_parts_are_refused(upload_client, catalog, files, status, code
 
 def test_the_json_field_is_required_and_validated(upload_client, catalog):
     r = upload_client.post("/fitb", data={"other": "x"},
-                           files={"p": ("p.png", _png((8, 8)), "image/png")})
+                           files={"p": ("p.png", new_image((8, 8)), "image/png")})
     assert r.status_code == 422 and "'request'" in r.json()["error"]["message"]
-    r = upload_client.post("/fitb", files={"p": ("p.png", _png((8, 8)), "image/png")})
+    r = upload_client.post("/fitb", files={"p": ("p.png", new_image((8, 8)), "image/png")})
     assert r.status_code == 422 and "'request'" in r.json()["error"]["message"]
     r = upload_client.post("/fitb", data={"request": "{not json"})
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "invalid_request"
     r = upload_client.post("/fitb", data={"request": json.dumps({"outfit": []})},
-                           files={"unused": ("p.png", _png((8, 8)), "image/png")})
+                           files={"unused": ("p.png", new_image((8, 8)), "image/png")})
     assert r.status_code == 422
 
 
@@ -130,14 +129,15 @@ def test_other_media_types_are_refused(upload_client, catalog):
 def test_multipart_limits_say_the_limit(model_bundle, catalog):
     with make_client(model_bundle, max_image_bytes=2048, max_body_bytes=64 << 10,
                      max_uploads=1) as client:
-        big = _png((64, 64))[:0] + b"\x89PNG" + b"x" * 4096
+        big = new_image((64, 64))[:0] + b"\x89PNG" + b"x" * 4096
         r = _multipart(client, "/compatibility", _outfit_with_part(catalog), {"p": big})
         assert r.status_code == 413
         assert "file part 'p'" in r.json()["error"]["message"]
         assert "2048 bytes" in r.json()["error"]["message"]
         two = {"outfit": [_ref(catalog, 0), {"file": "a", "type": catalog.types[0]},
                           {"file": "b", "type": catalog.types[0]}]}
-        r = _multipart(client, "/compatibility", two, {"a": _png((8, 8)), "b": _png((8, 8))})
+        r = _multipart(client, "/compatibility", two,
+                       {"a": new_image((8, 8)), "b": new_image((8, 8))})
         assert r.status_code == 422
         assert "at most 1 photo part" in r.json()["error"]["message"]
         r = _multipart(client, "/compatibility", _outfit_with_part(catalog),

@@ -1,17 +1,13 @@
 
 """Uploaded photos: embedded by the bundle's exported model, scored by the same scorer."""
 
-import io
 import shutil
-import struct
-import zlib
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from tests.app.conftest import b64, image_bytes, make_client
+from tests.app.conftest import b64, image_bytes, make_client, new_image, png_bomb
 
 
 @pytest.fixture(scope="module")
@@ -101,34 +97,16 @@ def test_embed_gives_the_catalog_embedding_and_every_space(upload_client, catalo
     assert body["model_hash"] == catalog.manifest.model_hash
 
 
-def _png(size, color=(255, 255, 255)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "PNG")
-    return out.getvalue()
-
-
-def _bomb(width: int, height: int) -> bytes:
-    """A PNG whose header declares width x height RGB pixels, with one zlib stream of zeros."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload)))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    data = zlib.compress(b"\0" * (1 << 16), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
-            + chunk(b"IEND", b""))
-
-
 @pytest.mark.parametrize(
     ("data", "status", "code", "needle"),
     [
         (b"this is not an image at all", 422, "invalid_image", "not a readable"),
         (b"", 422, "invalid_request", "image_base64"),
-        (_png((64, 64))[:60], 422, "invalid_image", "truncated"),
+        (new_image((64, 64))[:60], 422, "invalid_image", "truncated"),
         # a decompression bomb: a 30000x30000 image declared in a few hundred bytes
-        (_bomb(30000, 30000), 413, "too_large", "limit of 25000000 pixels"),
-        (_bomb(6000, 5000), 413, "too_large", "6000x5000 pixels"),
-        (_png((6000, 5000)), 413, "too_large", "25000000 pixels"),
+        (png_bomb(30000, 30000), 413, "too_large", "limit of 25000000 pixels"),
+        (png_bomb(6000, 5000), 413, "too_large", "6000x5000 pixels"),
+        (new_image((6000, 5000)), 413, "too_large", "25000000 pixels"),
     ],
 )
 def test_hostile_uploads_are_refused(upload_client, catalog, data, status, code, needle):
@@ -152,7 +130,7 @@ def test_upload_limits_say_the_limit(model_bundle, catalog):
         r = client.post("/compatibility", content=b"{" + b" " * (65 << 10) + b"}",
                         headers={"content-type": "application/json"})
         assert r.status_code == 413 and str(64 << 10) in r.json()["error"]["message"]
-        small = {"image_base64": b64(_png((8, 8))), "type": catalog.types[0]}
+        small = {"image_base64": b64(new_image((8, 8))), "type": catalog.types[0]}
         r = client.post("/compatibility", json={"outfit": [ref, small, small]})
         assert r.status_code == 422 and "at most 1 uploaded" in r.json()["error"]["message"]
 
@@ -184,7 +162,7 @@ def test_uploads_without_a_model_say_so(pipeline, tmp_path):
 
 
 def _uploads_are_refused(client, catalog):
-    small = {"image_base64": b64(_png((8, 8))), "type": catalog.types[0]}
+    small = {"image_base64": b64(new_image((8, 8))), "type": catalog.types[0]}
     r = client.post("/compatibility", json={"outfit": [
         {"item_id": catalog.items[0]["item_id"]}, small]})
     assert r.status_code == 503

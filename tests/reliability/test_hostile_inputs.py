@@ -5,46 +5,27 @@ Each gets a 4xx with the error body and a message that names the problem."""
 from __future__ import annotations
 
 import base64
-import io
-import struct
-import zlib
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.app.conftest import new_image, png_bomb
 
 TOKEN = "hostile-token"
-
-
-def _image(size, fmt="PNG") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
-    return out.getvalue()
-
-
-def _bomb(width: int, height: int) -> bytes:
-    """A PNG that declares width x height pixels in a few hundred bytes."""
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload)))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * (1 << 16), 9)) + chunk(b"IEND", b""))
+RED = (200, 30, 30)
 
 
 IMAGES = {
-    "bomb-30000x30000": (_bomb(30000, 30000), 413, "too_large"),
-    "bomb-6000x5000": (_bomb(6000, 5000), 413, "too_large"),
-    "truncated-png": (_image((64, 64))[:70], 422, "invalid_image"),
-    "truncated-jpeg": (_image((64, 64), "JPEG")[:200], 422, "invalid_image"),
+    "bomb-30000x30000": (png_bomb(30000, 30000), 413, "too_large"),
+    "bomb-6000x5000": (png_bomb(6000, 5000), 413, "too_large"),
+    "truncated-png": (new_image((64, 64), color=RED)[:70], 422, "invalid_image"),
+    "truncated-jpeg": (new_image((64, 64), "JPEG", color=RED)[:200], 422, "invalid_image"),
     "html-page": (b"<html><body>404</body></html>", 422, "invalid_image"),
-    "gif": (_image((16, 16), "GIF"), 422, "invalid_image"),
-    "strip-1x2000": (_image((1, 2000)), 422, "invalid_image"),
-    "strip-3000x2": (_image((3000, 2)), 422, "invalid_image"),
+    "gif": (new_image((16, 16), "GIF", color=RED), 422, "invalid_image"),
+    "strip-1x2000": (new_image((1, 2000), color=RED), 422, "invalid_image"),
+    "strip-3000x2": (new_image((3000, 2), color=RED), 422, "invalid_image"),
 }
 
 
@@ -82,7 +63,8 @@ def test_hostile_images_in_json_and_multipart(client, ids, name):
 
 def test_an_ordinary_aspect_ratio_is_still_accepted(client, ids):
     (first, _), type_ = ids
-    upload = {"image_base64": base64.b64encode(_image((40, 600))).decode(), "type": type_}
+    photo = new_image((40, 600), color=RED)
+    upload = {"image_base64": base64.b64encode(photo).decode(), "type": type_}
     r = client.post("/compatibility", json={"outfit": [{"item_id": first}, upload]})
     assert r.status_code == 200, r.text
 
