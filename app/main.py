@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.openapi import install_request_schemas
 from app.api.routes import admin, catalog, embed, health, recommend
+from app.core import heap
 from app.core.config import Settings, get_settings
 from app.core.metrics import Metrics
 from app.core.middleware import RequestMiddleware
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                 settings.artifacts)
         app.state.served = served
         metrics.set_bundle(served.catalog.manifest.model_hash, served.generation)
+        heap.settle()
         follower = None
         if settings.reload_dir is not None:
             follower = asyncio.create_task(

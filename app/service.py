@@ -171,22 +171,22 @@ def _rank(scope: Scope, candidates: list[int]) -> list[SearchHit]:
     """Candidates by the scorer's FITB distance, stable: ties keep the request's order."""
     if not candidates:
         return []
-    outfit = torch.tensor([scope.outfit], dtype=torch.long)
-    distances = torch.cat([
-        scope.scorer.fitb_distances(
-            outfit, torch.tensor([candidates[i:i + RANK_CHUNK]], dtype=torch.long))[0]
+    distances = np.concatenate([
+        scope.scorer.fitb_row(scope.outfit, candidates[i:i + RANK_CHUNK])
         for i in range(0, len(candidates), RANK_CHUNK)]).tolist()
     order = sorted(range(len(candidates)), key=distances.__getitem__)
     return [SearchHit(candidates[i], distances[i]) for i in order]
 
 
+# Responses below are built with model_construct: every field comes from this module's own
+# arithmetic and the loaded catalog, already of the declared types, and validating them again
+# was a tenth of a request's time. tests/app check the answers against the schema.
 def _ranked(served: Served, scope: Scope, hits: list[SearchHit]) -> FitbResponse:
     catalog = served.catalog
     n = len(scope.outfit)
     internal = 0.0
     if n > 1:
-        pairs = scope.scorer.outfit_pair_distances(torch.tensor([scope.outfit]))
-        internal = float(pairs.nansum())
+        internal = float(np.nansum(scope.scorer.pair_matrix(scope.outfit)))
     completed_pairs = (n + 1) * n / 2
     probs = catalog.probability([(internal + h.distance) / completed_pairs for h in hits])
     ranking = []
@@ -194,15 +194,16 @@ def _ranked(served: Served, scope: Scope, hits: list[SearchHit]) -> FitbResponse
         row = _catalog_row(scope, hit.index)
         if row is None:
             type_name = catalog.types[int(scope.scorer.item_types[hit.index])]
-            ranking.append(RankedItem(item_id=None, upload=scope.upload_position[hit.index],
-                                      type=type_name, score=float(p), distance=hit.distance))
+            ranking.append(RankedItem.model_construct(
+                item_id=None, upload=scope.upload_position[hit.index], type=type_name,
+                score=float(p), distance=float(hit.distance)))
             continue
         item = catalog.items[row]
-        ranking.append(RankedItem(item_id=item["item_id"], type=item["type"],
-                                  category_id=_str_or_none(item.get("category_id")),
-                                  title=item.get("title", ""), score=float(p),
-                                  distance=hit.distance))
-    return FitbResponse(ranking=ranking)
+        ranking.append(RankedItem.model_construct(
+            item_id=item["item_id"], type=item["type"],
+            category_id=_str_or_none(item.get("category_id")), title=item.get("title", ""),
+            score=float(p), distance=float(hit.distance)))
+    return FitbResponse.model_construct(ranking=ranking)
 
 
 def _str_or_none(value) -> str | None:
@@ -275,20 +276,20 @@ def compatibility(served: Served, body: CompatibilityRequest, settings: Settings
     catalog = served.catalog
     _check_outfit(body.outfit, settings, minimum=2)
     scope = _scope(served, body.outfit, [], settings, files=files)
-    outfit = torch.tensor([scope.outfit])
-    # the mean of this matrix is exactly compatibility_distances: one pass serves both
-    pair_matrix = scope.scorer.outfit_pair_distances(outfit)[0]
-    distance = float(pair_matrix.nanmean())
+    # one pass gives every pair; their mean is compatibility_distances of the outfit
+    pair_matrix = scope.scorer.pair_matrix(scope.outfit)
     matrix = pair_matrix.tolist()
-    names = [catalog.types[t] for t in scope.scorer.item_types[outfit[0]].tolist()]
+    names = [catalog.types[t] for t in scope.scorer.types_of(scope.outfit)]
     ids = [item.item_id for item in body.outfit]
     n = len(ids)
-    pairs = [PairDistance(items=(a, b), item_ids=(ids[a], ids[b]), types=(names[a], names[b]),
-                          distance=matrix[a][b])
+    pairs = [PairDistance.model_construct(items=(a, b), item_ids=(ids[a], ids[b]),
+                                          types=(names[a], names[b]), distance=matrix[a][b])
              for a in range(n) for b in range(a + 1, n)]
     weakest = max(pairs, key=lambda p: p.distance)
-    return CompatibilityResponse(score=float(catalog.probability(distance)), distance=distance,
-                                 pairs=pairs, weakest_pair=weakest)
+    distance = sum(p.distance for p in pairs) / len(pairs)
+    return CompatibilityResponse.model_construct(
+        score=float(catalog.probability(distance)), distance=distance, pairs=pairs,
+        weakest_pair=weakest)
 
 
 def embed(served: Served, data: bytes, type_name: str, settings: Settings) -> EmbedResponse:

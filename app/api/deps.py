@@ -14,14 +14,23 @@ from app.state import Served
 from index.search import CatalogIndex
 
 
-# `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
-# hop per request that costs more than reading an attribute.
-async def get_served(request: Request) -> Served:
-    # read once per request: a reload swaps the whole object, never parts of it
+def served_bundle(request: Request) -> Served:
+    """The bundle in service; read once per request: a reload swaps the whole object."""
     served = getattr(request.app.state, "served", None)
     if served is None:
         raise NotReady("no artifact bundle is loaded yet; retry shortly")
     return served
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (create_app stores them)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+# `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+# hop per request that costs more than reading an attribute.
+async def get_served(request: Request) -> Served:
+    return served_bundle(request)
 
 
 async def get_catalog(served: Annotated[Served, Depends(get_served)]) -> CatalogIndex:
@@ -31,8 +40,7 @@ async def get_catalog(served: Annotated[Served, Depends(get_served)]) -> Catalog
 ServedDep = Annotated[Served, Depends(get_served)]
 CatalogDep = Annotated[CatalogIndex, Depends(get_catalog)]
 async def get_app_settings(request: Request) -> Settings:
-    """The settings the app was created with (create_app stores them)."""
-    return getattr(request.app.state, "settings", None) or get_settings()
+    return app_settings(request)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

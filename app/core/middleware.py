@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +36,7 @@ class RequestMiddleware:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         given = headers.get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        rid = given if _CLEAN_ID.match(given) else uuid.uuid4().hex
+        rid = given if _CLEAN_ID.match(given) else secrets.token_hex(16)
         token = request_id.set(rid)
         status = 500
         limit = self.max_body_bytes

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
+from app.core import heap
 from app.state import Served, load_served
 from model.io import atomic_write_text
 
@@ -121,5 +122,6 @@ async def apply_announced(app, folder: Path) -> None:
         state.served = fresh
         state.metrics.reloads.labels("followed").inc()
         state.metrics.set_bundle(fresh.catalog.manifest.model_hash, fresh.generation)
+        heap.settle()
     log.info("followed reload to generation %d: %s, model %s", marker.generation,
              marker.artifacts, marker.model_hash)

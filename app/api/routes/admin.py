@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ServedDep, SettingsDep, require_admin
+from app.core import heap
 from app.core.reload_sync import load_and_announce
 from app.errors import ReloadRefused
 from app.schemas import Ready, ReloadRequest, ReloadResponse
@@ -53,6 +54,7 @@ async def reload(request: Request, served: ServedDep, settings: SettingsDep,
         state.served = fresh
         metrics.reloads.labels("ok").inc()
         metrics.set_bundle(fresh.catalog.manifest.model_hash, fresh.generation)
+        heap.settle()
     log.info("reloaded %s: model %s, generation %d", target, fresh.catalog.manifest.model_hash,
              fresh.generation)
     return ReloadResponse(previous=Ready(status="ready", **previous.versions()),
