@@ -155,6 +155,9 @@ class Item(BaseModel):
     type: str = Field(description="semantic category")
     category_id: str | None = Field(None, description="fine category (polyvore category_id)")
     title: str = ""
+    url_name: str = Field("", description="the product's name as a URL slug (polyvore "
+                          "url_name), often present where the title is empty; empty when the "
+                          "catalog has none", examples=["white-polka-dot-blouse"])
     image_url: str = Field(description="path of the item's image on this service")
 
 
@@ -167,7 +170,8 @@ class ItemPage(BaseModel):
 
 class TypeInfo(BaseModel):
     name: str
-    n_items: int = Field(description="catalog items of this type")
+    n_items: int = Field(description="catalog items of this type the service serves (items "
+                         "removed from stock left out): the total of GET /items?type=name")
 
 
 class Types(BaseModel):

@@ -34,7 +34,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench import api_report
+from bench.docs import replace_section, run_header, uptime
+
 HOST = "127.0.0.1"
+HEADING = "## API (issue 5)"
 
 
 def free_port() -> int:
@@ -239,7 +243,7 @@ def stop_server(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifacts", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
@@ -249,9 +253,14 @@ def main() -> int:
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds over every cell; each cell reports its median round")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--log", type=Path, default=Path("/tmp/lookbook-bench-server.log"))
-    args = parser.parse_args()
+    parser.add_argument("--docs", type=Path, default=None,
+                        help="write the results as the API section of this file "
+                             "(docs/benchmarks.md)")
+    args = parser.parse_args(argv)
     try:
         import uvloop
 
@@ -264,22 +273,58 @@ def main() -> int:
     bodies = scenarios(args.data)
     if args.only:
         bodies = {k: v for k, v in bodies.items() if k in args.only.split(",")}
+    header = run_header("bench.api_load", argv)
     print(json.dumps({"loadavg_before": os.getloadavg()}), flush=True)
+    cells: list[dict] = []
     for workers in (int(w) for w in args.workers.split(",")):
         port = free_port()
         server = start_server(args.artifacts, port, workers, args.log)
         try:
-            for name, requests in bodies.items():
-                for clients in (int(c) for c in args.clients.split(",")):
-                    for generator in generators:
-                        cell = GENERATORS[generator](requests, clients, args.seconds,
-                                                     args.warmup, port)
-                        print(json.dumps({"scenario": name, "workers": workers,
-                                          "generator": generator, **cell}), flush=True)
+            # whole rounds in turn, so that a change of machine load hits every cell alike
+            for round_ in range(args.repeat):
+                for name, requests in bodies.items():
+                    for clients in (int(c) for c in args.clients.split(",")):
+                        for generator in generators:
+                            cell = GENERATORS[generator](requests, clients, args.seconds,
+                                                         args.warmup, port)
+                            cell = {"scenario": name, "workers": workers,
+                                    "generator": generator, "round": round_, **cell}
+                            cells.append(cell)
+                            print(json.dumps(cell), flush=True)
         finally:
             stop_server(server)
+    header["uptime_after"] = uptime()
     print(json.dumps({"loadavg_after": os.getloadavg()}), flush=True)
+    if args.docs is not None:
+        summary = summarize(cells)
+        replace_section(args.docs, HEADING, api_report.section(
+            HEADING, header, vars(args), summary, bundle_facts(args.artifacts)))
     return 0
+
+
+def summarize(cells: list[dict]) -> list[dict]:
+    """One row per (workers, scenario, clients, generator): the median over the rounds of
+    req/s, p50 and p99, and every round's p99 and req/s beside them."""
+    groups: dict[tuple, list[dict]] = {}
+    for c in cells:
+        groups.setdefault((c["workers"], c["scenario"], c["clients"], c["generator"]),
+                          []).append(c)
+    rows = []
+    for (workers, scenario, clients, generator), runs in groups.items():
+        rows.append({"workers": workers, "scenario": scenario, "clients": clients,
+                     "generator": generator, "rounds": len(runs),
+                     "errors": sum(r["errors"] for r in runs),
+                     **{key: float(np.median([r[key] for r in runs]))
+                        for key in ("rps", "p50_ms", "p99_ms")},
+                     "p99_runs": [r["p99_ms"] for r in runs],
+                     "rps_runs": [r["rps"] for r in runs]})
+    return rows
+
+
+def bundle_facts(artifacts: Path) -> dict:
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    return {"items": manifest.get("n_items"), "layout": manifest.get("layout"),
+            "index": manifest.get("index_config", {}).get("factory")}
 
 
 if __name__ == "__main__":

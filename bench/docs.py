@@ -50,10 +50,11 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def run_header(module: str) -> dict[str, str]:
+def run_header(module: str, argv: list[str] | None = None) -> dict[str, str]:
     """What a benchmark states about its run before it starts: its command, the machine, the
     OpenMP wait policy (spinning threads collapse when other processes share the cores), the
-    load and the date."""
-    return {"command": f"python -m {module} " + " ".join(sys.argv[1:]), "cpu": machine(),
+    load and the date. `argv`: the arguments, when not the process's own."""
+    args = sys.argv[1:] if argv is None else argv
+    return {"command": f"python -m {module} " + " ".join(args), "cpu": machine(),
             "omp": os.environ.get("OMP_WAIT_POLICY", "unset"), "uptime_before": uptime(),
             "date": today()}

@@ -1,7 +1,8 @@
 """`lookbook build-index`: embed the catalog with a trained run and write a serving bundle.
 
     ARTIFACTS/manifest.json       what was built, from which model, file hashes
-    ARTIFACTS/items.json          the catalog's public fields, row i = FAISS id i
+    ARTIFACTS/items.json          the catalog's public fields (item_id, type, category_id,
+                                  title, url_name), row i = FAISS id i
     ARTIFACTS/embeddings.npy      (N, D) general embeddings
     ARTIFACTS/masks.npy           (P, D) non-negative type-pair masks
     ARTIFACTS/removed.npy         rows removed since the build (index/mutate.py), empty here
@@ -48,6 +49,7 @@ def build_index(
             "type": data.items[i].semantic_category,
             "category_id": data.items[i].category_id,
             "title": data.items[i].title,
+            "url_name": data.items[i].url_name,
         }
         for i in item_ids
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +11,11 @@ from pydantic import BaseModel, ConfigDict
 from index.config import IndexConfig, Layout
 
 # 2: layouts, index configs, per-index search parameters, removed rows and tombstones
-FORMAT_VERSION = 2
+# 3: the factored layout (the Flat default) and items' url_name in items.json
+FORMAT_VERSION = 3
+# Versions this code still serves: a version 2 bundle holds nothing version 3 reads
+# differently (its layouts are read as they were; items without url_name get an empty one).
+READABLE_VERSIONS = (2, 3)
 MANIFEST = "manifest.json"
 
 
@@ -78,15 +83,38 @@ def read_manifest(bundle: Path) -> Manifest:
     if not path.is_file():
         raise BundleError(f"{bundle} has no {MANIFEST}: build it with `lookbook build-index`")
     try:
-        manifest = Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{path} is not a valid manifest: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise BundleError(f"{path} is not a valid manifest: expected a JSON object; rebuild "
+                          "the bundle with `lookbook build-index`")
+    # The version first: a bundle of another version may not fit this code's schema, and
+    # "built by a newer version" says more than the schema error it would raise
+    check_format_version(path, raw.get("format_version"))
+    try:
+        return Manifest.model_validate(raw)
     except ValueError as exc:
         raise BundleError(f"{path} is not a valid manifest: {exc}") from exc
-    if manifest.format_version != FORMAT_VERSION:
-        raise BundleError(
-            f"{path}: format version {manifest.format_version}, this build reads "
-            f"{FORMAT_VERSION}: rebuild the bundle with this version's `lookbook build-index`"
-        )
-    return manifest
+
+
+def check_format_version(path: Path, version: object) -> None:
+    """Refuse a manifest this code cannot read, saying which version it has, which versions
+    this code reads, and what to do."""
+    reads = " and ".join(map(str, READABLE_VERSIONS))
+    rebuild = "rebuild the bundle with this version's `lookbook build-index`"
+    # bool is an int to Python, not a version
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise BundleError(f"{path}: format_version is {version!r}, not a version number (this "
+                          f"code reads format versions {reads}); {rebuild}")
+    if version in READABLE_VERSIONS:
+        return
+    if version > FORMAT_VERSION:
+        raise BundleError(f"{path}: the bundle has format version {version}, built by a newer "
+                          f"version of Lookbook; this code reads format versions {reads}: "
+                          f"upgrade Lookbook, or {rebuild}")
+    raise BundleError(f"{path}: the bundle has format version {version}, older than this code "
+                      f"reads (format versions {reads}): {rebuild}")
 
 
 def verify_files(bundle: Path, manifest: Manifest) -> None:

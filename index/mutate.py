@@ -37,11 +37,11 @@ from index.factory import remove_ids
 from index.manifest import IndexEntry, Manifest, file_sha256, read_manifest, verify_files
 from model.io import atomic_save_numpy, atomic_write_text
 
-PUBLIC_FIELDS = ("item_id", "type", "category_id", "title")
+PUBLIC_FIELDS = ("item_id", "type", "category_id", "title", "url_name")
 
 
 def add_items(bundle: Path, items: list[dict], embeddings: np.ndarray) -> Manifest:
-    """Append `items` (item_id, type, optional category_id and title) with their general
+    """Append `items` (item_id, type, optional category_id, title, url_name) with their general
     embeddings, computed by the bundle's model (`manifest.model_hash`)."""
     bundle = Path(bundle)
     with bundle_lock(bundle):
@@ -134,7 +134,8 @@ def _public(item: dict, manifest: Manifest) -> dict:
         raise ValueError(f"item {item['item_id']!r}: type {item['type']!r} is not one of "
                          f"{', '.join(manifest.types)}")
     return {"item_id": item["item_id"], "type": item["type"],
-            "category_id": item.get("category_id", ""), "title": item.get("title", "")}
+            "category_id": item.get("category_id", ""), "title": item.get("title", ""),
+            "url_name": item.get("url_name", "")}
 
 
 def _live_rows(items: list[dict], removed: np.ndarray) -> dict[str, int]:

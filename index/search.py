@@ -128,6 +128,18 @@ class CatalogIndex:
             indices[type_of[entry.type]] = index
         return cls(bundle, manifest, items, scorer, indices, removed)
 
+    # -- the catalog as served -----------------------------------------------------------
+    def live_rows(self, target_type: int | None = None) -> np.ndarray:
+        """Rows of live items (of one type, or all) in catalog order: removed rows left out,
+        as a search leaves them out. GET /items lists these and GET /types counts them."""
+        rows = (np.arange(len(self.items)) if target_type is None
+                else self._rows_of_type[target_type])
+        return np.setdiff1d(rows, self.removed, assume_unique=True)
+
+    def live_counts(self) -> list[int]:
+        """Live items per type, in the order of `types`."""
+        return [len(self.live_rows(t)) for t in range(len(self.types))]
+
     def set_search_params(self, *, nprobe: int | None = None, ef_search: int | None = None,
                           refine: int | None = None) -> None:
         """Trade recall for speed on the loaded indices (IVF: nprobe, HNSW: efSearch, any:

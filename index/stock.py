@@ -34,7 +34,9 @@ def add_from_folder(bundle: Path, data_root: Path, item_ids: list[str],
     model = load_exported(bundle / MODEL_FOLDER)
     items = [{"item_id": i, "type": metadata[i].get("semantic_category", ""),
               "category_id": str(metadata[i].get("category_id", "")),
-              "title": metadata[i].get("title", "") or ""} for i in item_ids]
+              # str(): the response model wants text, whatever a tool wrote there
+              "title": str(metadata[i].get("title") or ""),
+              "url_name": str(metadata[i].get("url_name") or "")} for i in item_ids]
     embeddings = []
     for start in range(0, len(item_ids), batch_size):
         chunk = item_ids[start : start + batch_size]

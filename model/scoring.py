@@ -63,7 +63,11 @@ def project(embeddings, pair_index, masks, normalize: bool):
     """z_uv(x) = f(x) * m_uv, optionally L2-normalised; `masks` are already non-negative.
 
     Torch tensors or NumPy arrays, all of one kind."""
-    z = embeddings * masks[pair_index]
+    return _masked(embeddings, masks[pair_index], normalize)
+
+
+def _masked(embeddings, mask, normalize: bool):
+    z = embeddings * mask
     return z / _clamp_min(_row_norm(z), NORM_EPS) if normalize else z
 
 
@@ -71,7 +75,8 @@ def pair_distance(a, b, pair_index, masks, normalize: bool, squared: bool = Fals
     """d_uv(a, b) over the last dimension, each row in its own type-pair space.
 
     Torch tensors (differentiable: the training loss calls this) or NumPy arrays."""
-    diff = project(a, pair_index, masks, normalize) - project(b, pair_index, masks, normalize)
+    mask = masks[pair_index]  # gathered once for both sides
+    diff = _masked(a, mask, normalize) - _masked(b, mask, normalize)
     sq = (diff * diff).sum(-1)
     if squared:
         return sq

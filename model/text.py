@@ -61,10 +61,10 @@ def item_text(item: Item) -> str:
     Title first: on Polyvore it names the product in a few words ("Topshop moto leather
     jacket"), the words a photo can be tied to. Descriptions are long, often shop boilerplate
     (sizes, care, shipping) and more often missing. url_name is a slug of the title and the
-    last resort (the type-aware reference falls back from title to url_name). `Item` has no
-    url_name today (the reader drops it), so it is read only when a record carries one.
+    last resort (the type-aware reference falls back from title to url_name); its hyphens
+    become spaces, so that it reads as the words it joins.
     """
-    for raw in (item.title, item.description, getattr(item, "url_name", "")):
+    for raw in (item.title, item.description, item.url_name.replace("-", " ")):
         text = clean_text(raw or "")
         if text:
             return text

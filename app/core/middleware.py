@@ -63,7 +63,11 @@ class RequestMiddleware:
 
         try:
             length = headers.get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > limit):
+            if length is not None and not length.isdigit():
+                await _send_error(send_with_id, 400, "bad_request", (
+                    f"the Content-Length header must be a whole number of bytes, got "
+                    f"{length[:32].decode('latin-1')!r}"))
+            elif length is not None and int(length) > limit:
                 await _send_error(send_with_id, 413, "too_large", _too_large(limit))
             else:
                 await self.app(scope, counting_receive, send_with_id)

@@ -136,7 +136,7 @@ def read_items(path: Path, label: str, problems: ProblemList) -> dict[str, Item]
             problems.add(f"{label}: item {item_id} is {_kind(meta)}, not an object", no_category)
             items[item_id] = Item(item_id, "")
             continue
-        # The release also holds `catgeories` (sic), `url_name` and `related`; none is needed.
+        # The release also holds `catgeories` (sic) and `related`; neither is needed.
         category = meta.get("semantic_category")
         if not isinstance(category, str) or not category:
             problems.add(
@@ -151,6 +151,7 @@ def read_items(path: Path, label: str, problems: ProblemList) -> dict[str, Item]
             _text(meta.get("category_id")),
             _text(meta.get("title")),
             _text(meta.get("description")),
+            _text(meta.get("url_name")),
         )
     return items
 

@@ -33,6 +33,8 @@ class Item:
     category_id: str = ""
     title: str = ""
     description: str = ""
+    # a slug of the product's name, often there where the title is empty (model/text.py)
+    url_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ of their title and description."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,7 @@ class SampleItem:
     texture: str
     title: str
     description: str
+    url_name: str  # a slug of the product's name, kept where the title is blanked
 
     @property
     def semantic(self) -> str:
@@ -88,7 +90,7 @@ class SampleItem:
         if pattern:
             related.append(f"{pattern} {self.fine.plural}")
         return {
-            "url_name": self.title.lower() or f"{self.colour} {self.fine.name}",
+            "url_name": self.url_name,
             "description": self.description,
             "catgeories": [DEPARTMENTS[self.semantic], self.fine.plural.capitalize()],
             "title": self.title,
@@ -124,6 +126,12 @@ def _category_counts(n_items: int) -> dict[str, int]:
     return counts
 
 
+def _slug(name: str) -> str:
+    """Polyvore's url_name form: lower case, words joined by hyphens ("Striped t-shirt" ->
+    "striped-t-shirt")."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
 def _texts(fine: FineCategory, colour: str, accent: str, pattern: str, texture: str, rng):
     words = PATTERN_WORDS[pattern]
     title = " ".join(w for w in (colour, words, fine.name) if w).capitalize()
@@ -153,6 +161,8 @@ def build_catalog(
             names, pattern_weights = zip(*style.patterns, strict=True)
             pattern = str(rng.choice(names, p=np.asarray(pattern_weights) / sum(pattern_weights)))
             title, description = _texts(fine, str(colour), str(accent), pattern, style.texture, rng)
+            # the release's url_name is there even where its title is empty: made before blanking
+            url_name = _slug(title)
             if rng.random() < empty_text_rate:
                 title = ""
             if rng.random() < empty_text_rate:
@@ -168,6 +178,7 @@ def build_catalog(
                     texture=style.texture,
                     title=title,
                     description=description,
+                    url_name=url_name,
                 )
             )
     return items

@@ -41,6 +41,7 @@ def test_pages_cover_the_catalog_in_order_once(client, items):
     first = pages[0]["items"][0]
     assert first == {"item_id": items[0]["item_id"], "type": items[0]["type"],
                      "category_id": str(items[0]["category_id"]), "title": items[0]["title"],
+                     "url_name": items[0]["url_name"],
                      "image_url": f"/items/{items[0]['item_id']}/image"}
 
 

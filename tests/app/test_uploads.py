@@ -198,3 +198,15 @@ def test_retrieval_with_an_upload_and_an_unknown_id_is_a_404(upload_client, cata
         "blank_type": other, "k": 5})
     assert r.status_code == 404, r.text
     assert "no-such-item" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("length", ["-1", "12abc", "1e3", " "])
+def test_a_malformed_content_length_is_a_400_that_says_so(upload_client, length):
+    # the ASGI app sees the header as sent; a proxy or an in-process client may pass it on
+    r = upload_client.post("/compatibility", content=b'{"outfit": []}',
+                           headers={"content-type": "application/json",
+                                    "content-length": length})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "bad_request"
+    assert "Content-Length" in r.json()["error"]["message"]
+    assert "x-request-id" in r.headers

@@ -15,9 +15,9 @@ from model.data.types import POLYVORE_TYPES, CompatibilityOutfit, FitbQuestion, 
 def test_items_are_read_with_empty_titles_and_string_category_ids(polyvore_root: Path) -> None:
     data = load_polyvore(polyvore_root, "nondisjoint")
     assert len(data.items) == 12
-    assert data.items["213343990"] == Item("213343990", "tops", "11", "", "")
+    assert data.items["213343990"] == Item("213343990", "tops", "11", "", "", "item 213343990")
     assert data.items["213343991"] == Item(
-        "213343991", "bottoms", "27", "high waist jeans", "soft cotton"
+        "213343991", "bottoms", "27", "high waist jeans", "soft cotton", "item 213343991"
     )
     assert data.types == ("bags", "bottoms", "shoes", "tops")
     assert data.type_index("213343995") == 0

@@ -3,11 +3,9 @@ knows it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
@@ -30,9 +28,11 @@ def _item(catalog, item_id: str) -> dict:
 
 def _public(item: dict) -> Item:
     category = item.get("category_id")
+    # bundles of format version 2 have no url_name in items.json
     return Item(item_id=item["item_id"], type=item["type"],
                 category_id=None if category is None else str(category),
-                title=item.get("title", ""), image_url=f"/items/{item['item_id']}/image")
+                title=item.get("title", ""), url_name=item.get("url_name") or "",
+                image_url=f"/items/{item['item_id']}/image")
 
 
 @router.get("/items", response_model=ItemPage, summary="Browse the catalog, a page at a time",
@@ -45,16 +45,11 @@ async def list_items(
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
 ) -> ItemPage:
     """Live catalog items in catalog order, for pickers such as the demo page's."""
-    # vectorised over the catalog's type column, no Python loop over items: cheap enough for
-    # the event loop, like the other catalog-only requests
-    if type_ is None:
-        rows = np.arange(len(catalog.items))
-    elif type_ in catalog.types:
-        types = catalog.scorer.item_types.numpy()
-        rows = np.flatnonzero(types == catalog.types.index(type_))
-    else:
+    # vectorised over the catalog's rows, no Python loop over items: cheap enough for the
+    # event loop, like the other catalog-only requests. Removed items are not offered.
+    if type_ is not None and type_ not in catalog.types:
         raise UnknownType(f"type {type_!r} is not one of {', '.join(catalog.types)}")
-    rows = np.setdiff1d(rows, catalog.removed)  # removed from stock: not offered
+    rows = catalog.live_rows(None if type_ is None else catalog.types.index(type_))
     page = rows[offset:offset + limit]
     return ItemPage(items=[_public(catalog.items[int(r)]) for r in page], total=len(rows),
                     offset=offset, limit=limit)
@@ -89,5 +84,7 @@ def get_item_image(item_id: ItemId, catalog: CatalogDep,
 
 @router.get("/types", response_model=Types, summary="The semantic types and their item counts")
 def get_types(catalog: CatalogDep) -> Types:
-    counts = Counter(item["type"] for item in catalog.items)
-    return Types(types=[TypeInfo(name=t, n_items=counts.get(t, 0)) for t in catalog.types])
+    """Each type with the number of its items this service serves: the `total` of
+    `GET /items?type=...`; items removed from stock are not counted."""
+    return Types(types=[TypeInfo(name=t, n_items=n)
+                        for t, n in zip(catalog.types, catalog.live_counts(), strict=True)])
