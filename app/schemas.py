@@ -163,7 +163,8 @@ class Item(BaseModel):
 
 class ItemPage(BaseModel):
     items: list[Item] = Field(description="catalog order; items removed from stock are left out")
-    total: int = Field(description="items of this type (or all types) in the catalog")
+    total: int = Field(description="items of this type (or all types) the service serves, "
+                                   "removed ones left out")
     offset: int
     limit: int
 
