@@ -150,9 +150,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving {settings.artifacts} on {url} with {settings.workers} worker(s)  "
           f"(OpenAPI docs: {url}/docs)", file=sys.stderr)
     try:
+        # no `server: uvicorn` header: it tells a scanner what runs here and nothing to a shop
         uvicorn.run("app.main:create_app_from_env", factory=True, host=settings.host,
                     port=settings.port, workers=settings.workers, log_config=None,
-                    access_log=False, proxy_headers=False)
+                    access_log=False, proxy_headers=False, server_header=False)
     finally:
         for folder in made:
             shutil.rmtree(folder, ignore_errors=True)
