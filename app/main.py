@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.api.direct import serve_directly
 from app.api.openapi import install_request_schemas
 from app.api.routes import admin, catalog, embed, health, recommend
 from app.core import heap
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(recommend.router)
+    serve_directly(app, recommend.router)  # the hot path: see app/api/direct.py
     app.include_router(embed.router)
     app.include_router(catalog.router)
     app.include_router(health.router)
