@@ -89,6 +89,11 @@ def test_numpy_one_outfit_methods_equal_the_batched_torch_ones():
         assert np.allclose(np_pairs, torch_pairs, rtol=1e-5, atol=1e-6, equal_nan=True)
         torch_fitb = sc.fitb_distances(pad_index_lists([outfit]), pad_index_lists([cands]))[0]
         assert np.allclose(sc.fitb_row(outfit, cands), torch_fitb.numpy(), rtol=1e-5)
+        row, internal = sc.fitb_question(outfit, cands)
+        assert np.allclose(row, torch_fitb.numpy(), rtol=1e-5)
+        assert abs(internal - float(np.nansum(torch_pairs))) < 1e-4
+        completed = sc.completed_compatibility(torch.tensor(outfit), torch.tensor(cands))
+        assert np.allclose((internal + row) / 15, completed.numpy(), rtol=1e-5)
         assert sc.types_of(outfit) == sc.item_types[outfit].tolist()
 
 
