@@ -159,6 +159,9 @@ class Item(BaseModel):
                           "url_name), often present where the title is empty; empty when the "
                           "catalog has none", examples=["white-polka-dot-blouse"])
     image_url: str = Field(description="path of the item's image on this service")
+    in_stock: bool = Field(True, description="false for an item removed from stock (`lookbook "
+                           "remove-items`): it is never recommended, but an outfit holding it "
+                           "is still scored")
 
 
 class ItemPage(BaseModel):
@@ -182,7 +185,8 @@ class Types(BaseModel):
 class Health(BaseModel):
     status: str
     model_hash: str
-    n_items: int
+    n_items: int = Field(description="rows of the bundle, items removed from stock "
+                         "included (GET /types counts the served ones)")
     types: list[str]
 
 
@@ -193,7 +197,8 @@ class Ready(BaseModel):
     bundle_created: str
     bundle_updated: str | None
     bundle_format: int
-    n_items: int
+    n_items: int = Field(description="rows of the bundle, items removed from stock "
+                         "included (GET /types counts the served ones)")
     uploads: bool = Field(description="whether uploaded images can be embedded (model/ loaded)")
     backbone: str | None
     loaded_at: str

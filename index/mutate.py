@@ -37,8 +37,6 @@ from index.factory import remove_ids
 from index.manifest import IndexEntry, Manifest, file_sha256, read_manifest, verify_files
 from model.io import atomic_save_numpy, atomic_write_text
 
-PUBLIC_FIELDS = ("item_id", "type", "category_id", "title", "url_name")
-
 
 def add_items(bundle: Path, items: list[dict], embeddings: np.ndarray) -> Manifest:
     """Append `items` (item_id, type, optional category_id, title, url_name) with their general

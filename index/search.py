@@ -136,6 +136,11 @@ class CatalogIndex:
                 else self._rows_of_type[target_type])
         return np.setdiff1d(rows, self.removed, assume_unique=True)
 
+    def is_live(self, row: int) -> bool:
+        """Whether the row is served: not removed from stock."""
+        index = np.searchsorted(self.removed, row)
+        return not (index < len(self.removed) and self.removed[index] == row)
+
     def live_counts(self) -> list[int]:
         """Live items per type, in the order of `types`."""
         return [len(self.live_rows(t)) for t in range(len(self.types))]

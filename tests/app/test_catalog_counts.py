@@ -81,3 +81,22 @@ def test_an_item_removed_and_added_again_counts_once(stocked, tmp_path):
         listed = _listed(client, after.types[t])
     assert counts[after.types[t]] == len(listed) == after.live_counts()[t]
     assert listed.count(back) == 1 and listed[-1] == back  # its new row, at the end
+
+
+def test_a_removed_item_answers_marked_out_of_stock_and_still_scores(stocked):
+    bundle, items, gone = stocked
+    removed = sorted(gone)[0]
+    kept = [i["item_id"] for i in items if i["item_id"] not in gone]
+    with TestClient(create_app(Settings(artifacts=bundle))) as client:
+        item = client.get(f"/items/{removed}").json()
+        assert item["item_id"] == removed and item["in_stock"] is False
+        assert client.get(f"/items/{kept[0]}").json()["in_stock"] is True
+        listed = client.get("/items", params={"limit": 100}).json()["items"]
+        assert all(i["in_stock"] for i in listed)
+        # a shopper may own it: an outfit holding it is still scored
+        other = next(i["item_id"] for i in items if i["item_id"] not in gone
+                     and i["type"] != next(x["type"] for x in items
+                                           if x["item_id"] == removed))
+        r = client.post("/compatibility", json={"outfit": [{"item_id": removed},
+                                                           {"item_id": other}]})
+        assert r.status_code == 200 and 0 <= r.json()["score"] <= 1

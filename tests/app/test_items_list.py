@@ -42,7 +42,7 @@ def test_pages_cover_the_catalog_in_order_once(client, items):
     assert first == {"item_id": items[0]["item_id"], "type": items[0]["type"],
                      "category_id": str(items[0]["category_id"]), "title": items[0]["title"],
                      "url_name": items[0]["url_name"],
-                     "image_url": f"/items/{items[0]['item_id']}/image"}
+                     "image_url": f"/items/{items[0]['item_id']}/image", "in_stock": True}
 
 
 def test_default_page_and_type_filter(client, items):

@@ -26,13 +26,13 @@ def _item(catalog, item_id: str) -> dict:
     return catalog.items[row]
 
 
-def _public(item: dict) -> Item:
+def _public(item: dict, in_stock: bool = True) -> Item:
     category = item.get("category_id")
     # bundles of format version 2 have no url_name in items.json
     return Item(item_id=item["item_id"], type=item["type"],
                 category_id=None if category is None else str(category),
                 title=item.get("title", ""), url_name=item.get("url_name") or "",
-                image_url=f"/items/{item['item_id']}/image")
+                image_url=f"/items/{item['item_id']}/image", in_stock=in_stock)
 
 
 @router.get("/items", response_model=ItemPage, summary="Browse the catalog, a page at a time",
@@ -58,7 +58,9 @@ async def list_items(
 @router.get("/items/{item_id}", response_model=Item, summary="A catalog item's public fields",
             responses={404: {"description": "no such item"}})
 def get_item(item_id: ItemId, catalog: CatalogDep) -> Item:
-    return _public(_item(catalog, item_id))
+    # a removed item still answers, marked: outfits that hold it are still scored
+    row = catalog.row_of.get(item_id)
+    return _public(_item(catalog, item_id), in_stock=row is not None and catalog.is_live(row))
 
 
 get_item.__doc__ = f"For example `/items/{EXAMPLE_TOP}` on the demo catalog."
