@@ -50,9 +50,15 @@ function report(error) {
 
 // -- pictures ---------------------------------------------------------------------------
 
+// What to call an item: its title, else its url_name slug read as words (Polyvore items often
+// have one without the other), else its id.
+function nameOf(item) {
+  return item.title || (item.url_name || "").replaceAll("-", " ") || item.item_id || "";
+}
+
 function thumbnail(entry) {
   const src = entry.preview ?? `/items/${encodeURIComponent(entry.item_id)}/image`;
-  const img = element("img", { src, alt: entry.title || entry.type });
+  const img = element("img", { src, alt: nameOf(entry) || entry.type });
   // a service without LOOKBOOK_IMAGES_DIR answers 404: show the type instead of a broken icon
   img.addEventListener("error", () => {
     img.replaceWith(element("span", { className: "noimage" }, entry.type));
@@ -61,7 +67,7 @@ function thumbnail(entry) {
 }
 
 function card(entry, extra = []) {
-  const name = entry.title || entry.item_id || "your photo";
+  const name = nameOf(entry) || "your photo";
   const caption = element("span", { className: "caption" },
     element("span", { className: "title", title: name }, name),  // the whole of a cut title
     element("span", { className: "type" }, entry.type));
@@ -95,7 +101,7 @@ async function browse() {
   $("browse-items").replaceChildren(...page.items.map((item) => card(item, [
     button("Add", () => addToOutfit(item), {
       disabled: inOutfit.has(item.item_id),
-      title: `add ${item.title || item.item_id} to the outfit`,
+      title: `add ${nameOf(item)} to the outfit`,
     }),
   ])));
   const last = Math.min(offset + page.items.length, page.total);
@@ -113,7 +119,7 @@ function turnPage(step) {
 
 function addToOutfit(item) {
   if (state.outfit.some((e) => e.item_id && e.item_id === item.item_id)) return;
-  state.outfit.push({ item_id: item.item_id, type: item.type, title: item.title });
+  state.outfit.push({ item_id: item.item_id, type: item.type, title: nameOf(item) });
   outfitChanged();
 }
 
