@@ -1,7 +1,7 @@
 """Load test of the API over loopback: a real `lookbook serve` subprocess, requests/s and
 latency percentiles per endpoint, concurrency and load generator.
 
-    python bench/api_load.py --artifacts lookbook-demo/artifacts --data lookbook-demo/data
+    python -m bench.api_load --artifacts lookbook-demo/artifacts --data lookbook-demo/data
 
 Two load generators, both closed-loop keep-alive HTTP/1.1 clients on the same 2 cores as the
 server: `wrk` (C, Debian package `wrk`, request bodies fed by a Lua script) and a small
