@@ -57,12 +57,18 @@ def run_demo(workdir: Path, *, host: str, port: int, serve: bool = True, seed: i
 
 
 def _example_request(artifacts: Path) -> str | None:
+    """The docs' example outfit (a real test outfit of the seed-0 catalog the demo writes),
+    or else the first top, bottoms and shoes of the catalog."""
+    from app.schemas import EXAMPLE_BOTTOM, EXAMPLE_SHOES, EXAMPLE_TOP
+
     try:
         items = json.loads((artifacts / "items.json").read_text())
     except (OSError, ValueError):
         return None
-    by_type: dict[str, str] = {}
-    for item in items:
-        by_type.setdefault(item["type"], item["item_id"])
-    picks = [by_type[t] for t in ("tops", "bottoms", "shoes") if t in by_type]
+    picks = [EXAMPLE_TOP, EXAMPLE_BOTTOM, EXAMPLE_SHOES[0]]
+    if not set(picks) <= {item["item_id"] for item in items}:
+        by_type: dict[str, str] = {}
+        for item in items:
+            by_type.setdefault(item["type"], item["item_id"])
+        picks = [by_type[t] for t in ("tops", "bottoms", "shoes") if t in by_type]
     return json.dumps({"outfit": [{"item_id": i} for i in picks]})

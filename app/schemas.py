@@ -10,10 +10,12 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# The demo catalog (seed 0): a blouse, a skirt, sandals, a bag and a necklace, and shoes
-EXAMPLE_TOP, EXAMPLE_SKIRT = "102943497", "101763973"
-EXAMPLE_SHOES = ["100758053", "100761358", "101173752", "109671195"]
-EXAMPLE_BAG, EXAMPLE_NECKLACE = "103350738", "100477325"
+# The demo catalog (seed 0): test outfit 880795564, a white houndstooth sweater, olive
+# trousers, olive heels, a white pinstripe clutch and olive houndstooth earrings; the shoes
+# after its heels are other pairs of the catalog, for a blank to choose from
+EXAMPLE_TOP, EXAMPLE_BOTTOM = "348684706", "745959965"
+EXAMPLE_SHOES = ["815851409", "632778349", "517984724", "851166731"]
+EXAMPLE_BAG, EXAMPLE_JEWELLERY = "525730232", "979560242"
 # the file part a multipart example names (the docs page offers a file picker for it)
 EXAMPLE_PART = "photo"
 # a 4x4 dark-red PNG: enough to show the shape of an upload
@@ -62,9 +64,9 @@ class OutfitItem(BaseModel):
 
 class FitbRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "candidates": _ids(*EXAMPLE_SHOES)},
-        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "blank_type": "shoes", "k": 10},
-        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT), "blank_type": "bags", "k": 5,
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_BOTTOM), "candidates": _ids(*EXAMPLE_SHOES)},
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_BOTTOM), "blank_type": "shoes", "k": 10},
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_BOTTOM), "blank_type": "bags", "k": 5,
          "exclude": [EXAMPLE_BAG], "diversity": 0.7},
     ]})
     outfit: list[OutfitItem] = Field(
@@ -94,7 +96,7 @@ FITB_MULTIPART_EXAMPLE = {"outfit": [{"item_id": EXAMPLE_TOP},
                                      {"file": EXAMPLE_PART, "type": "bottoms"}],
                           "blank_type": "shoes", "k": 5}
 COMPATIBILITY_MULTIPART_EXAMPLE = {"outfit": [{"item_id": EXAMPLE_TOP},
-                                              {"item_id": EXAMPLE_SKIRT},
+                                              {"item_id": EXAMPLE_BOTTOM},
                                               {"file": EXAMPLE_PART, "type": "shoes"}]}
 
 
@@ -117,8 +119,8 @@ class FitbResponse(BaseModel):
 
 class CompatibilityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_SKIRT, EXAMPLE_SHOES[0], EXAMPLE_BAG,
-                        EXAMPLE_NECKLACE)}]})
+        {"outfit": _ids(EXAMPLE_TOP, EXAMPLE_BOTTOM, EXAMPLE_SHOES[0], EXAMPLE_BAG,
+                        EXAMPLE_JEWELLERY)}]})
     outfit: list[OutfitItem] = Field(description="2 or more items (catalog ids or uploads)")
 
 
@@ -157,7 +159,7 @@ class Item(BaseModel):
     title: str = ""
     url_name: str = Field("", description="the product's name as a URL slug (polyvore "
                           "url_name), often present where the title is empty; empty when the "
-                          "catalog has none", examples=["white-polka-dot-blouse"])
+                          "catalog has none", examples=["white-houndstooth-sweater"])
     image_url: str = Field(description="path of the item's image on this service")
     in_stock: bool = Field(True, description="false for an item removed from stock (`lookbook "
                            "remove-items`): it is never recommended, but an outfit holding it "

@@ -40,10 +40,15 @@ def _example_ids(node) -> set[str]:
 def test_examples_are_demo_items_of_the_named_types(tmp_path):
     demo = {item.item_id: item.fine.semantic for item in build_sample(0).items}
     assert demo[schemas.EXAMPLE_TOP] == "tops"
-    assert demo[schemas.EXAMPLE_SKIRT] == "bottoms"
+    assert demo[schemas.EXAMPLE_BOTTOM] == "bottoms"
     assert {demo[i] for i in schemas.EXAMPLE_SHOES} == {"shoes"}
     assert demo[schemas.EXAMPLE_BAG] == "bags"
-    assert demo[schemas.EXAMPLE_NECKLACE] == "jewellery"
+    assert demo[schemas.EXAMPLE_JEWELLERY] == "jewellery"
+    # the outfit example is a real test outfit of the demo catalog, whole
+    outfit = {schemas.EXAMPLE_TOP, schemas.EXAMPLE_BOTTOM, schemas.EXAMPLE_SHOES[0],
+              schemas.EXAMPLE_BAG, schemas.EXAMPLE_JEWELLERY}
+    sample = build_sample(0)
+    assert any(outfit == set(o.item_ids) for o in sample.outfits["nondisjoint"]["test"])
     spec = create_app(Settings(artifacts=tmp_path)).openapi()
     ids = _example_ids(json.loads(json.dumps(spec)))
     assert ids and ids <= set(demo), sorted(ids - set(demo))
@@ -134,3 +139,18 @@ def test_every_example_works_against_the_demo_catalog(demo_client):
     assert sent.count(("post", "/fitb")) == 3 + 1
     assert sent.count(("post", "/compatibility")) == 1 + 1
     assert ("post", "/embed") in sent and ("get", "/items/{item_id}/image") in sent
+
+
+def test_the_demo_suggests_the_example_outfit_or_else_one_item_per_type(tmp_path):
+    from app.demo import _example_request
+
+    demo = [{"item_id": i.item_id, "type": i.fine.semantic} for i in build_sample(0).items]
+    (tmp_path / "items.json").write_text(json.dumps(demo))
+    assert json.loads(_example_request(tmp_path)) == {"outfit": [
+        {"item_id": schemas.EXAMPLE_TOP}, {"item_id": schemas.EXAMPLE_BOTTOM},
+        {"item_id": schemas.EXAMPLE_SHOES[0]}]}
+    other = [{"item_id": "a", "type": "shoes"}, {"item_id": "b", "type": "tops"},
+             {"item_id": "c", "type": "tops"}]
+    (tmp_path / "items.json").write_text(json.dumps(other))
+    assert json.loads(_example_request(tmp_path)) == {"outfit": [{"item_id": "b"},
+                                                                 {"item_id": "a"}]}
