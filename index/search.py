@@ -164,9 +164,8 @@ class CatalogIndex:
     def rank_candidates(self, outfit: list[int], candidates: list[int]) -> list[SearchHit]:
         if not candidates:
             return []
-        o = torch.tensor([outfit], dtype=torch.long)
-        c = torch.tensor([candidates], dtype=torch.long)
-        distances = self.scorer.fitb_distances(o, c)[0].tolist()
+        # one question: the scorer's NumPy path, as the API's candidate ranking uses
+        distances = self.scorer.fitb_row(outfit, candidates).tolist()
         # stable sort: equal distances keep the caller's candidate order
         order = sorted(range(len(candidates)), key=lambda i: distances[i])
         return [SearchHit(candidates[i], distances[i]) for i in order]

@@ -81,8 +81,8 @@ def pair_distance(a, b, pair_index, masks, normalize: bool, squared: bool = Fals
     if squared:
         return sq
     # clamp keeps the gradient of sqrt finite when two items coincide
-    return np.sqrt(np.maximum(sq, 1e-12)) if isinstance(sq, np.ndarray) else (
-        sq.clamp_min(1e-12).sqrt())
+    sq = _clamp_min(sq, 1e-12)
+    return np.sqrt(sq) if isinstance(sq, np.ndarray) else sq.sqrt()
 
 
 @dataclass

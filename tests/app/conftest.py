@@ -29,6 +29,13 @@ def make_client(bundle, **settings) -> TestClient:
 
 
 @pytest.fixture(scope="module")
+def client(pipeline):
+    """A service over the session's bundle, one per test module."""
+    with make_client(pipeline.bundle) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
 def upload_client(model_bundle, pipeline):
     with make_client(model_bundle, images_dir=pipeline.data / "images",
                      admin_token=ADMIN_TOKEN) as c:

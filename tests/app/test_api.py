@@ -3,18 +3,9 @@ import json
 import numpy as np
 import pytest
 import torch
-from fastapi.testclient import TestClient
 
-from app.core.config import Settings
-from app.main import create_app
 from model.data.polyvore import load_polyvore
 from model.evaluate import evaluate_run
-
-
-@pytest.fixture(scope="module")
-def client(pipeline):
-    with TestClient(create_app(Settings(artifacts=pipeline.bundle))) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,6 @@ def metadata(pipeline):
     return json.loads((pipeline.data / "polyvore_item_metadata.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def client(pipeline):
-    with TestClient(create_app(Settings(artifacts=pipeline.bundle))) as c:
-        yield c
-
-
 def test_the_sample_writes_a_slug_of_the_product_name(metadata):
     untitled = {i: r for i, r in metadata.items() if not r["title"]}
     assert 0 < len(untitled) < 0.1 * len(metadata)

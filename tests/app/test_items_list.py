@@ -13,12 +13,6 @@ from index.mutate import remove_items
 
 
 @pytest.fixture(scope="module")
-def client(pipeline):
-    with TestClient(create_app(Settings(artifacts=pipeline.bundle))) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def items(pipeline):
     return json.loads((pipeline.bundle / "items.json").read_text())
 

@@ -171,12 +171,6 @@ def _uploads_are_refused(client, catalog):
     assert client.get("/readyz").json()["uploads"] is False
 
 
-@pytest.fixture(scope="module")
-def client(pipeline):
-    with make_client(pipeline.bundle) as c:
-        yield c
-
-
 def test_scores_do_not_depend_on_torch_threads(upload_client, catalog, pipeline):
     # the server runs torch single-threaded; the catalog was embedded multi-threaded
     previous = torch.get_num_threads()

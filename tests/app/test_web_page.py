@@ -2,18 +2,7 @@
 
 import re
 
-import pytest
-from fastapi.testclient import TestClient
-
-from app.core.config import Settings
-from app.main import create_app
 from app.web.page import STATIC
-
-
-@pytest.fixture(scope="module")
-def client(pipeline):
-    with TestClient(create_app(Settings(artifacts=pipeline.bundle))) as c:
-        yield c
 
 
 def test_index_is_the_page_with_a_strict_policy(client):
